@@ -1,0 +1,5 @@
+"""Command line: ``python -m analysis build|ingest ...``."""
+
+from analysis.cli import main
+
+raise SystemExit(main())

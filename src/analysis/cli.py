@@ -1,0 +1,60 @@
+"""The command line: build the report notebooks, ingest new data; bad input exits with code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis.errors import InputError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="execute the report notebooks and collect figures")
+    build.add_argument("--only", action="append", metavar="NAME",
+                       help="run only notebooks whose name contains NAME (repeatable)")
+    build.add_argument("--data-dir", type=Path, help="data folder (default data/processed)")
+    build.add_argument("--out", type=Path, help="output folder (default reports/)")
+    build.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+
+    ingest = sub.add_parser("ingest", help="validate and load a data file into a data folder")
+    ingest.add_argument("source", choices=["glotip", "ctdc", "template"])
+    ingest.add_argument("path", type=Path)
+    ingest.add_argument("--data-dir", type=Path, help="target folder (default data/processed)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 failed notebook, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            from analysis import build
+
+            return build.run(only=args.only, data_dir=args.data_dir, out=args.out,
+                             timeout=args.timeout)
+        if args.command == "ingest":
+            return _ingest(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _ingest(args) -> int:
+    from analysis import ingest
+
+    result = ingest.ingest(args.source, args.path, args.data_dir)
+    tot = result.conservation.sum(numeric_only=True)
+    target = args.data_dir or "data/processed"
+    print(f"{args.source}: {int(tot.rows_read):,} rows read, {int(tot.rows_used):,} used, "
+          f"{int(tot.rows_quarantined):,} quarantined, {int(tot.rows_set_aside):,} set aside "
+          f"(not flows)")
+    print(f"flows: {len(result.flows):,} rows, {int(result.flows.censored.sum()):,} censored "
+          f"(kept as intervals); unmatched names: "
+          f"{int((result.harmonisation.get('method', []) == 'unmatched').sum()) if len(result.harmonisation) else 0}")
+    print(f"written to {target}/ (report: {args.source.split('_')[0]}_report.md)")
+    return 0

@@ -1,0 +1,262 @@
+"""Reader for the UNODC GLOTIP export exactly as dataUNODC publishes it (.xlsx, header on row 3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from analysis import countries
+from analysis.errors import InputError
+from analysis.flows import tidy
+from analysis.sources.common import ReadResult, conservation, parse_values, quarantine_rows
+
+SOURCE = "glotip"
+SHEET = "data_glotip_1"
+REQUIRED = ["Iso3_code", "Country", "Indicator", "Dimension", "Category", "Sex", "Age", "Year",
+            "txtVALUE"]
+FLOW_DIMENSIONS = {"by citizenship": "detected_victims",
+                   "by country of repatriation": "repatriated_victims"}
+FLOW_INDICATOR = "Detected trafficking victims"
+SEX = {"Total": "total", "Female": "female", "Male": "male", "Other": "other",
+       "Unknown": "unknown"}
+AGE = {"Total": "total", "18 years or over": "adult", "0 to 17 years": "child",
+       "Unknown": "unknown"}
+#: One cell above this is not a plausible number of detections in one country and year.
+MAX_PLAUSIBLE = 100_000
+FIRST_YEAR = 1990
+KEY = ["year", "origin", "destination", "indicator", "sex", "age"]
+
+
+def read(path: str | Path) -> ReadResult:
+    """Read a GLOTIP export and return flows, quarantine and the full account of rows.
+
+    Args:
+        path: The ``.xlsx`` file as downloaded from dataUNODC.
+
+    Returns:
+        A :class:`~analysis.sources.common.ReadResult`.
+
+    Raises:
+        InputError: The file cannot be read as a GLOTIP export (the message says why and
+            what to do).
+    """
+    path = Path(path)
+    sheet, raw, header_row = _read_sheet(path)
+    frame = _frame(raw, header_row, path)
+    frame = frame.join(parse_values(frame["txtVALUE"]))
+    frame["year"] = pd.to_numeric(frame["Year"], errors="coerce").astype("Float64")
+    frame["year"] = frame["year"].where(frame["year"] % 1 == 0).astype("Int64")
+    read_rows = frame[["year", "value_low", "value_high"]].copy()
+
+    quarantine = []
+
+    def drop(mask, reason, column, detail=""):
+        nonlocal frame
+        if mask.any():
+            quarantine.append(quarantine_rows(frame, mask, reason, column, frame[column], detail))
+            frame = frame[~mask]
+
+    this_year = date.today().year
+    drop(frame["problem"] != "", frame["problem"], "txtVALUE")
+    drop(frame["year"].isna(), "year is not a whole number", "Year")
+    drop(frame["year"] > this_year, f"year in the future (after {this_year})", "Year")
+    drop(frame["year"] < FIRST_YEAR, f"year before {FIRST_YEAR}", "Year")
+    drop(frame["value_high"] > MAX_PLAUSIBLE,
+         f"implausible count (over {MAX_PLAUSIBLE:,} in one cell): likely debris", "txtVALUE")
+    category = frame["Category"].fillna("").astype(str)
+    drop(category.str.contains("\ufffd"), "mis-encoded text (U+FFFD): the name cannot be "
+         "verified from the file", "Category", _mapping_note(category))
+
+    by_country = frame["Dimension"].isin(FLOW_DIMENSIONS)
+    harm = countries.harmonise(frame["Category"].where(by_country, ""), SOURCE,
+                               rows=frame["_row"])
+    drop(by_country & (harm.kind == "debris"), "questionnaire debris, not data", "Category",
+         _mapping_note(frame["Category"]))
+    harm = _subset(harm, frame.index)
+
+    in_scope = frame["Dimension"].isin(FLOW_DIMENSIONS) & (frame["Indicator"] == FLOW_INDICATOR)
+    set_aside = frame[~in_scope]
+    frame, harm = frame[in_scope], _subset(harm, frame[in_scope].index)
+
+    not_country = harm.kind.isin(["unknown", "aggregate"])
+    drop(not_country, "citizenship is not a single country (" + harm.kind[not_country]
+         + ")", "Category", _mapping_note(frame["Category"]))
+    harm = _subset(harm, frame.index)
+    drop(harm.kind == "unmatched", "unmatched country name: add it to data/mappings/glotip.csv",
+         "Category")
+    harm = _subset(harm, frame.index)
+
+    dest = _destination(frame)
+    drop(dest == "", "reporting country has no ISO3 code and its name is not in the mapping",
+         "Country")
+    dest, harm = dest[frame.index], _subset(harm, frame.index)
+    drop(~frame["Sex"].isin(SEX), "unknown sex label", "Sex")
+    drop(~frame["Age"].isin(AGE), "unknown age label", "Age")
+    dest, harm = dest[frame.index], _subset(harm, frame.index)
+
+    other = harm.iso3.where(harm.kind == "country", dest)  # "Nationals": the reporter itself
+    indicator = frame["Dimension"].map(FLOW_DIMENSIONS)
+    repatriated = indicator == "repatriated_victims"
+    flows = pd.DataFrame({
+        "year": frame["year"].astype(int),
+        "origin": other.where(~repatriated, dest),
+        "destination": dest.where(~repatriated, other),
+        "indicator": indicator,
+        "sex": frame["Sex"].map(SEX), "age": frame["Age"].map(AGE),
+        "value_low": frame["value_low"].astype(int), "value_high": frame["value_high"].astype(int),
+        "censored": frame["censored"], "source": SOURCE,
+        "_raw": frame["Category"].astype(str), "_row": frame["_row"],
+    })
+    flows, dup_quarantine, duplicates = _resolve_duplicates(flows, frame)
+    quarantine.append(dup_quarantine)
+
+    quarantined = pd.concat([q for q in quarantine if len(q)], ignore_index=True)
+    cons = conservation(read_rows, flows["_labels"].explode().dropna().astype(int).pipe(pd.Index),
+                        quarantined, set_aside.index, SOURCE)
+    aside = (set_aside.groupby(["Indicator", "Dimension"], as_index=False)
+             .agg(rows=("_row", "size"), value_low=("value_low", "sum"),
+                  value_high=("value_high", "sum")))
+    aside["reason"] = "not a bilateral flow: kept out of the flows table"
+    meta = {"file": str(path), "sheet": sheet, "header_row": header_row + 1,
+            "export_stamp": _export_stamp(raw, header_row), "rows_read": len(read_rows)}
+    return ReadResult(
+        source=SOURCE, flows=tidy(flows, str(path)),
+        quarantine=quarantined.sort_values("row").reset_index(drop=True),
+        set_aside=aside, harmonisation=harm.report, duplicates=duplicates,
+        conservation=cons, meta=meta)
+
+
+def _read_sheet(path: Path) -> tuple[str, pd.DataFrame, int]:
+    """Open the workbook and find the sheet and row holding the GLOTIP header."""
+    if not path.exists():
+        raise InputError(str(path), "file not found", "check the path")
+    if path.stat().st_size == 0:
+        raise InputError(str(path), "the file is empty (0 bytes)",
+                         "download the export again from dataUNODC")
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own types for non-xlsx input
+        raise InputError(str(path), f"not a readable Excel workbook ({type(exc).__name__}: "
+                         f"{str(exc)[:120]})",
+                         "give the .xlsx file as exported by dataUNODC; for CSV case data use "
+                         "`ingest ctdc` or `ingest template`") from None
+    names = [SHEET] + [s for s in book.sheet_names if s != SHEET]
+    for sheet in (s for s in names if s in book.sheet_names):
+        # python-calamine directly: pandas' per-cell conversion would double the read time.
+        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        raw = pd.DataFrame(rows, dtype=object).replace("", None)
+        header_row = _find_header(raw)
+        if header_row is not None:
+            return sheet, raw, header_row
+    raise InputError(
+        str(path), f"no sheet has the GLOTIP header (a row with {', '.join(REQUIRED)}); "
+        f"sheets found: {book.sheet_names}",
+        "give the export as dataUNODC publishes it: sheet 'data_glotip_1', header on row 3",
+        row=3)
+
+
+def _find_header(raw: pd.DataFrame, scan: int = 20) -> int | None:
+    """Return the 0-based row index of the header (the row holding 'Iso3_code')."""
+    top = raw.head(scan)
+    for i, row in top.iterrows():
+        cells = {str(c).strip() for c in row}
+        if "Iso3_code" in cells or "txtVALUE" in cells:
+            return int(i)
+    return None
+
+
+def _frame(raw: pd.DataFrame, header_row: int, path: Path) -> pd.DataFrame:
+    """Cut the data block below the header and check the required columns are present."""
+    header = [str(h).strip() for h in raw.iloc[header_row]]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        found = [h for h in header if h != "nan"]
+        raise InputError(str(path), f"required column(s) missing: {missing}; columns found: "
+                         f"{found}", "restore the column names as dataUNODC writes them "
+                         f"({', '.join(REQUIRED)})", row=header_row + 1, column=missing[0])
+    frame = raw.iloc[header_row + 1:].copy()
+    frame.columns = header
+    frame = frame.loc[:, ~pd.Index(header).duplicated()]
+    frame["_row"] = frame.index + 1  # spreadsheet row number
+    frame = frame[frame[REQUIRED].notna().any(axis=1)]
+    for col in ("Iso3_code", "Country", "Indicator", "Dimension", "Sex", "Age"):
+        frame[col] = frame[col].astype("string").str.strip()
+    return frame
+
+
+def _destination(frame: pd.DataFrame) -> pd.Series:
+    """The reporting country's ISO3: the export's code, else its name through the mapping."""
+    code = frame["Iso3_code"].fillna("").astype(str)
+    missing = code == ""
+    if missing.any():
+        named = countries.harmonise(frame.loc[missing, "Country"], SOURCE)
+        code = code.copy()
+        code[missing] = named.iso3.where(named.kind == "country", "").to_numpy()
+    return code
+
+
+def _mapping_note(category: pd.Series) -> pd.Series:
+    mapping = countries.load_mapping(SOURCE).set_index("raw")
+    note = mapping["iso3"].where(mapping["iso3"] == "", "reviewer reads: " + mapping["iso3"])
+    note = note.where(note != "", mapping["kind"] + ": " + mapping["note"])
+    return category.fillna("").astype(str).map(note).fillna("")
+
+
+def _subset(harm: countries.Harmonised, index: pd.Index) -> countries.Harmonised:
+    return countries.Harmonised(harm.iso3[index], harm.kind[index], harm.method[index],
+                                harm.report)
+
+
+def _resolve_duplicates(flows: pd.DataFrame, frame: pd.DataFrame):
+    """Settle keys that repeat, so nothing is double counted and nothing silently lost.
+
+    Same key and same value: the export repeats a row (e.g. "Nationals" beside the
+    country's own name); it is counted once and the repeats are quarantined. Same key,
+    different raw names, different values: distinct groups that harmonise to one country
+    (e.g. "Burmese" and "Rohingya"): summed. Same key, same raw name, different values:
+    a conflict: the first row is kept and the others quarantined.
+    """
+    flows = flows.copy()
+    flows["_labels"] = [[i] for i in flows.index]
+    dup = flows.duplicated(KEY, keep=False)
+    if not dup.any():
+        empty = pd.DataFrame(columns=[*KEY, "raw_names", "rows", "values", "action"])
+        return flows, pd.DataFrame(columns=["_label"]), empty
+    keep, quarantine, report = [flows[~dup]], [], []
+    for key, grp in flows[dup].groupby(KEY, sort=True):
+        values = list(zip(grp.value_low, grp.value_high, strict=True))
+        if len(set(values)) == 1:
+            action, kept, dropped = "same value repeated: counted once", grp.iloc[:1], grp.iloc[1:]
+        elif grp["_raw"].nunique() == len(grp):
+            merged = grp.iloc[:1].copy()
+            merged["value_low"] = grp.value_low.sum()
+            merged["value_high"] = grp.value_high.sum()
+            merged["censored"] = grp.censored.any()
+            merged.at[merged.index[0], "_labels"] = list(grp.index)
+            action, kept, dropped = "distinct groups of one country: summed", merged, grp.iloc[:0]
+        else:
+            action, kept, dropped = "conflicting values: first kept", grp.iloc[:1], grp.iloc[1:]
+        keep.append(kept)
+        if len(dropped):
+            mask = frame.index.isin(dropped.index)
+            quarantine.append(quarantine_rows(frame, pd.Series(mask, index=frame.index),
+                                              f"duplicate key ({action})", "Category",
+                                              frame["Category"]))
+        report.append({**dict(zip(KEY, key, strict=True)),
+                       "raw_names": " / ".join(grp["_raw"]),
+                       "rows": ", ".join(map(str, grp["_row"])),
+                       "values": " / ".join(f"{lo}-{hi}" if lo != hi else f"{lo}"
+                                            for lo, hi in values),
+                       "action": action})
+    q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=["_label"])
+    return pd.concat(keep), q, pd.DataFrame(report)
+
+
+def _export_stamp(raw: pd.DataFrame, header_row: int) -> str:
+    """The export date the portal writes above the header (row 2), as text."""
+    if header_row >= 2:
+        return str(raw.iat[header_row - 1, 0])
+    return ""
