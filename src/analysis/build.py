@@ -59,7 +59,9 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
                                 execution_timeout=timeout, progress_bar=False,
                                 request_save_on_cell_execute=False)
         except pm.PapermillExecutionError as exc:
-            print(f"FAILED {nb.name}: cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+            first = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")[:80]
+            print(f"FAILED {nb.name}: cell {exc.exec_count} ({first!r}): {exc.ename}: "
+                  f"{exc.evalue}\n"
                   f"  executed copy with the traceback: {executed / nb.name}", file=log)
             return 1
         new = sorted(p.name for p in set(figures.glob("*")) - before if p.suffix == ".png")

@@ -45,16 +45,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(args) -> int:
+    """Ingest one file and print a short summary (the full account is in the report)."""
     from analysis import ingest
 
     result = ingest.ingest(args.source, args.path, args.data_dir)
     tot = result.conservation.sum(numeric_only=True)
     target = args.data_dir or "data/processed"
-    print(f"{args.source}: {int(tot.rows_read):,} rows read, {int(tot.rows_used):,} used, "
+    harm = result.harmonisation
+    unmatched = int((harm["method"] == "unmatched").sum()) if len(harm) else 0
+    print(f"{result.source}: {int(tot.rows_read):,} rows read, {int(tot.rows_used):,} used, "
           f"{int(tot.rows_quarantined):,} quarantined, {int(tot.rows_set_aside):,} set aside "
           f"(not flows)")
+    for reason, n in result.quarantine.groupby("reason").size().nlargest(5).items():
+        print(f"  quarantined: {n:,} x {reason}")
     print(f"flows: {len(result.flows):,} rows, {int(result.flows.censored.sum()):,} censored "
-          f"(kept as intervals); unmatched names: "
-          f"{int((result.harmonisation.get('method', []) == 'unmatched').sum()) if len(result.harmonisation) else 0}")
-    print(f"written to {target}/ (report: {args.source.split('_')[0]}_report.md)")
+          f"(kept as intervals); duplicated keys: {len(result.duplicates):,}; unmatched "
+          f"names: {unmatched:,}")
+    print(f"written to {target}/ (report: {result.source}_report.md; the files replaced are "
+          f"kept under versions/)")
     return 0

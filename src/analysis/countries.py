@@ -1,4 +1,4 @@
-"""Country harmonisation to ISO3 (reviewed mapping file per source, country_converter fallback) and region groups."""
+"""Country names to ISO3 (reviewed mapping files, country_converter fallback) and regions."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ EUROPE = tuple(sorted((*EU27, "GBR", *EFTA)))
 EAST_ASIA = ("JPN", "KOR", "CHN", "TWN", "HKG", "MAC", "MNG", "PRK")
 GULF = ("ARE", "BHR", "KWT", "OMN", "QAT", "SAU")
 NORTH_AMERICA = ("USA", "CAN")
-OCEANIA = ("AUS", "NZL", "FJI", "PNG", "SLB", "VUT", "WSM", "TON", "KIR", "FSM", "MHL", "PLW", "NRU", "TUV")
+OCEANIA = ("AUS", "NZL", "FJI", "PNG", "SLB", "VUT", "WSM", "TON", "KIR", "FSM", "MHL", "PLW",
+           "NRU", "TUV")
 
 #: Destination groups used across the notebooks, in display order.
 DESTINATION_GROUPS = {

@@ -1,4 +1,4 @@
-"""The one export path: disclosure control, then PDF/SVG/PNG plus a sidecar of inputs and parameters."""
+"""The one export path: disclosure control, then PDF/SVG/PNG plus a sidecar."""
 
 from __future__ import annotations
 
@@ -11,19 +11,21 @@ import pandas as pd
 
 import analysis
 from analysis import paths, provenance
+from analysis.disclosure import K_AGGREGATE, K_CASE, audit, export_table  # noqa: F401
 
 FORMATS = ("pdf", "svg", "png")
-#: CTDC's k-anonymity threshold: no group from case records below it may be shown.
-K_CASE = 11
-#: UNODC's practice for published aggregates: flows below it are not drawn.
-K_AGGREGATE = 5
+
+
+def threshold(kind: str) -> int:
+    """Return the smallest count an export may show for data of this kind."""
+    return K_CASE if kind == "case" else K_AGGREGATE
 
 
 class DisclosureError(ValueError):
     """An export would reveal a group small enough to identify someone."""
 
 
-def check_disclosure(data: pd.DataFrame | None, kind: str, count: str = "value_low",
+def check_disclosure(data: pd.DataFrame | None, kind: str, count: str | None = "value_low",
                      allow_small_cells: bool = False) -> dict[str, Any]:
     """Refuse an export whose data shows a group below the threshold for its kind.
 
@@ -31,7 +33,10 @@ def check_disclosure(data: pd.DataFrame | None, kind: str, count: str = "value_l
         data: The table a figure or table export shows (one row per shown cell), or None.
         kind: ``case`` (from case records: k = 11) or ``aggregate`` (published counts:
             flows below 5 are not drawn).
-        count: The column holding each shown cell's count (suppressed cells are NaN).
+        count: The column holding each shown cell's count (suppressed cells are NaN);
+            ``None`` checks every numeric cell of a 2-D table (see
+            :func:`analysis.disclosure.suppress`), and for case data with totals also
+            that no hidden cell can be derived from them.
         allow_small_cells: Explicit override; it is recorded in the sidecar.
 
     Returns:
@@ -40,8 +45,10 @@ def check_disclosure(data: pd.DataFrame | None, kind: str, count: str = "value_l
     Raises:
         DisclosureError: A shown cell is positive and below the threshold.
     """
-    k = K_CASE if kind == "case" else K_AGGREGATE
+    k = threshold(kind)
     record = {"kind": kind, "threshold": k, "override": bool(allow_small_cells)}
+    if data is not None and count is None:
+        return _check_wide(data, kind, k, record)
     if data is None or count not in getattr(data, "columns", []):
         record["checked"] = False
         return record
@@ -54,6 +61,22 @@ def check_disclosure(data: pd.DataFrame | None, kind: str, count: str = "value_l
             f"{len(small)} shown cell(s) below {k} ({kind} data); suppress them first "
             f"(analysis.disclosure) or pass allow_small_cells=True to override on record. "
             f"First: {small.head(3).to_dict('records')}")
+    return record
+
+
+def _check_wide(data: pd.DataFrame, kind: str, k: int, record: dict) -> dict[str, Any]:
+    """Check every numeric cell of a 2-D table (and, for case data, its totals' equations)."""
+    problems = audit(data, k, margins=data.attrs.get("margins", False) and kind == "case")
+    numeric = data.apply(pd.to_numeric, errors="coerce")
+    record.update({"checked": True, "cells": int(numeric.notna().sum().sum()),
+                   "hidden_cells": int(numeric.isna().sum().sum()),
+                   "small_cells": sum("below" in p for p in problems),
+                   "derivable_cells": sum("gives away" in p for p in problems)})
+    if problems and not record["override"]:
+        raise DisclosureError(
+            f"{len(problems)} disclosure problem(s) ({kind} data, k = {k}): "
+            f"{'; '.join(problems[:3])}. Suppress with analysis.disclosure.suppress(table, "
+            f"k={k}) or pass allow_small_cells=True to override on record.")
     return record
 
 

@@ -88,8 +88,8 @@ def load(data_dir: Path | None = None, verify: bool = True) -> pd.DataFrame:
 
 def tidy(table: pd.DataFrame, file: str = "flows") -> pd.DataFrame:
     """Order, sort and schema-check a freshly built flows table."""
-    table = table[FLOW_COLUMNS].sort_values(
-        ["indicator", "year", "destination", "origin", "sex", "age", "source"]).reset_index(drop=True)
+    order = ["indicator", "year", "destination", "origin", "sex", "age", "source"]
+    table = table[FLOW_COLUMNS].sort_values(order).reset_index(drop=True)
     return validate(table, FLOWS, file)
 
 

@@ -1,4 +1,4 @@
-"""Geography: the shipped Natural Earth layer, country anchors, great-circle routes split at a map's seam."""
+"""Geography: the shipped Natural Earth layer, anchors, great-circle routes split at seams."""
 
 from __future__ import annotations
 
@@ -35,16 +35,19 @@ def world():
 
     The TopoJSON has no CRS, ISO numeric ids and three invalid geometries: the CRS is set
     to WGS84, ids become ISO3 (features without an id through ``data/mappings/world_atlas.csv``)
-    and geometries are repaired. Antarctica is dropped.
+    and geometries are repaired and split at the antimeridian. Parts of one country are
+    dissolved into one shape (Somaliland into Somalia, as the mapping file says).
+    Antarctica is dropped.
 
     Returns:
         GeoDataFrame with columns iso3, name, geometry (EPSG:4326).
     """
     import geopandas as gpd
+    import shapely
 
     gdf = gpd.read_file(WORLD_FILE, layer="countries")
     gdf = gdf.set_crs("EPSG:4326")
-    gdf["geometry"] = gdf.geometry.make_valid()
+    gdf["geometry"] = [split_antimeridian(g) for g in gdf.geometry.make_valid()]
     ids = gdf["id"].fillna("")
     numeric = [str(int(i)) for i in ids if i]
     iso = dict(zip(numeric, countries.convert(numeric, to="ISO3", src="ISOnumeric"), strict=True))
@@ -53,7 +56,54 @@ def world():
     no_id = gdf["iso3"].isin(["", None]) | gdf["iso3"].isna()
     gdf.loc[no_id, "iso3"] = gdf.loc[no_id, "name"].map(named).fillna("")
     gdf = gdf[gdf["iso3"] != "ATA"]
+    # One shape per country: the TopoJSON's cut lines inside Russia would show as seams.
+    named = gdf[gdf["iso3"] != ""].dissolve(by="iso3", as_index=False, aggfunc="first")
+    # Close the hairline gaps the quantised arcs leave along those cut lines.
+    # (In degrees on purpose: a fixed hair's width; shapely avoids geopandas' CRS warning.)
+    named["geometry"] = shapely.buffer(shapely.buffer(named.geometry.values, 0.01), -0.01)
+    gdf = pd.concat([named, gdf[gdf["iso3"] == ""]], ignore_index=True)
     return gdf[["iso3", "name", "geometry"]].reset_index(drop=True)
+
+
+def _unwrap(coords) -> np.ndarray:
+    xy = np.asarray(coords, dtype=float)[:, :2].copy()
+    xy[:, 0] = np.degrees(np.unwrap(np.radians(xy[:, 0])))
+    return xy
+
+
+def split_antimeridian(geom):
+    """Split polygons whose rings jump across +-180 degrees into parts on each side.
+
+    The TopoJSON stitches some shapes (Fiji, Chukotka) across the antimeridian, so one
+    ring runs from 179 to -180 degrees; drawn as is, it smears a sliver across the map.
+    Each such ring is unwrapped to continuous longitudes, clipped at 180 and the part
+    beyond shifted back by 360 degrees.
+    """
+    from shapely.affinity import translate
+    from shapely.geometry import MultiPolygon, Polygon, box
+    from shapely.ops import unary_union
+
+    parts = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        ext = _unwrap(poly.exterior.coords)
+        if ext[:, 0].min() >= -180.0 and ext[:, 0].max() <= 180.0:
+            parts.append(poly)
+            continue
+        holes = []
+        for ring in poly.interiors:
+            h = _unwrap(ring.coords)
+            h[:, 0] += 360.0 * np.round((ext[:, 0].mean() - h[:, 0].mean()) / 360.0)
+            holes.append(h)
+        whole = Polygon(ext, holes).buffer(0)
+        for shift in (-360.0, 0.0, 360.0):
+            piece = whole.intersection(box(-180.0 - shift, -90, 180.0 - shift, 90))
+            if not piece.is_empty:
+                parts.append(translate(piece, xoff=shift))
+    merged = unary_union(parts)
+    polys = [g for g in getattr(merged, "geoms", [merged]) if g.geom_type == "Polygon"]
+    return MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else geom)
 
 
 def split_at_seam(gdf, lon0: float = DEFAULT_LON0):

@@ -1,4 +1,4 @@
-"""Ingest a source file into a data directory: validate, harmonise, write flows + reports atomically."""
+"""Ingest a source file: validate, harmonise, write flows and reports atomically."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 import analysis
 from analysis import paths, provenance
+from analysis.errors import InputError
 from analysis.flows import FLOWS_FILE, tidy
 from analysis.sources.common import ReadResult
 
@@ -24,6 +25,33 @@ SOURCES = {
         "licence": "UNODC dataUNODC terms of use",
         "caveat": "Detected victims are detections, not prevalence: they depend on how hard "
                   "each country looks.",
+    },
+    "ctdc": {
+        "producer": "Counter Trafficking Data Collaborative (CTDC: IOM, Polaris, Liberty Shared)",
+        "title": "CTDC Global Dataset (k-anonymised case-level records of registered victims)",
+        "citation": "Counter Trafficking Data Collaborative, Global Victim of Trafficking "
+                    "Dataset, https://www.ctdatacollaborative.org",
+        "url": "https://www.ctdatacollaborative.org",
+        "licence": "CTDC terms of use (cite CTDC; never show groups smaller than k = 11)",
+        "caveat": "Registered victims (cases) assisted by the contributing organisations, not "
+                  "prevalence; coverage differs by country and year.",
+    },
+    "template_counts": {
+        "producer": "the researcher who filled in the template",
+        "title": "Researcher's own aggregate counts (Routes & Rights template, counts form)",
+        "citation": "cite the researcher's own source, as recorded with the file",
+        "url": "",
+        "licence": "as agreed with the data's owner",
+        "caveat": "Counts as entered; check what each count measures before comparing sources.",
+    },
+    "template_cases": {
+        "producer": "the researcher who filled in the template",
+        "title": "Researcher's own case records (Routes & Rights template, one row per case)",
+        "citation": "cite the researcher's own source, as recorded with the file",
+        "url": "",
+        "licence": "as agreed with the data's owner",
+        "caveat": "Registered cases, not prevalence; case-level data: groups under k = 11 are "
+                  "never shown.",
     },
 }
 
@@ -63,11 +91,38 @@ def ingest(source: str, path: str | Path, data_dir: str | Path | None = None) ->
     data_dir = Path(data_dir or paths.PROCESSED)
     path = Path(path)
     result = readers()[source](path)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".ingest-") as tmp:
-        staged = _stage(result, path, data_dir, Path(tmp))
-        _commit(staged, data_dir)
+    _require_flows(result, path)
+    created = not data_dir.exists()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=data_dir, prefix=".ingest-") as tmp:
+            staged = _stage(result, path, data_dir, Path(tmp))
+            _commit(staged, data_dir)
+    except OSError as exc:
+        if created and data_dir.exists() and not any(data_dir.iterdir()):
+            data_dir.rmdir()
+        raise InputError(str(exc.filename or data_dir), f"could not write the ingest's output "
+                         f"({type(exc).__name__}: {exc.strerror or exc}); nothing was changed",
+                         "check that the data folder is writable, has space and holds no "
+                         "folder named like an output file, then run the ingest again") from None
     return result
+
+
+def _require_flows(result: ReadResult, path: Path) -> None:
+    """Refuse to replace a source's flows with nothing when no row could be used."""
+    if len(result.flows):
+        return
+    q = result.quarantine
+    reasons = q.groupby("reason", sort=False)["row"].agg(["size", "first"]) if len(q) else None
+    examples = "" if reasons is None else "\n".join(
+        f"    {n} row(s): {r} (first: row {first})" for r, (n, first) in
+        reasons.sort_values("size", ascending=False).head(5).iterrows())
+    first = None if reasons is None else int(q["row"].min())
+    column = None if reasons is None else str(q.sort_values("row")["column"].iloc[0])
+    raise InputError(str(path), f"no row could be used ({result.meta.get('rows_read', 0)} "
+                     "read); the data folder was left unchanged",
+                     "correct the rows listed (reasons below) and run the ingest again",
+                     row=first, column=column, examples=examples)
 
 
 def _stage(result: ReadResult, path: Path, data_dir: Path, tmp: Path) -> list[Path]:
@@ -113,16 +168,43 @@ def _stage(result: ReadResult, path: Path, data_dir: Path, tmp: Path) -> list[Pa
 
 
 def _commit(staged: list[Path], data_dir: Path) -> None:
-    """Move staged files in; keep the files they replace under ``versions/<timestamp>/``."""
+    """Move staged files in; keep the files they replace under ``versions/<timestamp>/``.
+
+    Each rename is atomic; if one fails midway (a full disk, a folder in the way), the
+    files already moved are put back from the copies, so the folder is left as it was.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    backup = data_dir / "versions" / stamp
-    for f in staged:
-        target = data_dir / f.name
-        if target.exists():
-            backup.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(target, backup / f.name)
-    for f in staged:
-        f.replace(data_dir / f.name)  # same filesystem: each rename is atomic
+    versions = data_dir / "versions"
+    had_versions = versions.exists()
+    backup = versions / stamp
+    moved: list[Path] = []
+    try:
+        for f in staged:
+            target = data_dir / f.name
+            if target.is_file():
+                backup.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(target, backup / f.name)
+        for f in staged:
+            target = data_dir / f.name
+            f.replace(target)  # same filesystem: each rename is atomic
+            moved.append(target)
+    except OSError:
+        _roll_back(moved, backup, versions, had_versions)
+        raise
+
+
+def _roll_back(moved: list[Path], backup: Path, versions: Path, had_versions: bool) -> None:
+    """Undo a partial commit: restore replaced files, remove new ones and the backup."""
+    for target in moved:
+        saved = backup / target.name
+        if saved.exists():
+            saved.replace(target)
+        else:
+            target.unlink(missing_ok=True)
+    if backup.exists():
+        shutil.rmtree(backup)
+    if not had_versions and versions.exists() and not any(versions.iterdir()):
+        versions.rmdir()
 
 
 def render_report(result: ReadResult) -> str:
@@ -150,16 +232,22 @@ def render_report(result: ReadResult) -> str:
               f"- censored values kept as intervals: {cens:,}", ""]
     lines += ["## Quarantined rows by reason", ""]
     if len(q):
-        counts = q.groupby("reason").size().sort_values(ascending=False)
-        lines += ["| reason | rows |", "|---|---:|"]
-        lines += [f"| {r} | {n:,} |" for r, n in counts.items()]
+        counts = q.groupby("reason")["row"].agg(
+            rows="size", first=lambda r: ", ".join(map(str, r.iloc[:5])))
+        counts = counts.sort_values("rows", ascending=False)
+        lines += ["| reason | rows | first rows |", "|---|---:|---|"]
+        lines += [f"| {r} | {n:,} | {first} |" for r, (n, first) in counts.iterrows()]
+        lines += ["", f"Every quarantined row, with its value and column: "
+                      f"`{result.source}_quarantine.csv`."]
     else:
         lines.append("None.")
     h = result.harmonisation
     lines += ["", "## Country names needing review", ""]
     if len(h):
-        lines += ["| raw | method | iso3 | rows | suggestion |", "|---|---|---|---:|---|"]
-        lines += [f"| {r.raw} | {r.method} | {r.iso3} | {r.n_rows} | {r.suggestion} |"
+        lines += ["| raw | method | iso3 | rows | first rows | suggestion |",
+                  "|---|---|---|---:|---|---|"]
+        lines += [f"| {r.raw} | {r.method} | {r.iso3} | {r.n_rows} | {r.rows} | "
+                  f"{r.suggestion or ('none found' if r.method == 'unmatched' else '')} |"
                   for r in h.itertuples()]
     else:
         lines.append("None: every name was in the reviewed mapping file.")

@@ -69,3 +69,66 @@ def validate(table: pd.DataFrame, schema: pa.DataFrameSchema, file: str) -> pd.D
             fix="correct the listed rows, or re-create the table with `python -m analysis ingest`",
             examples="\n".join("    " + ln for ln in examples.splitlines()),
         ) from None
+
+
+#: The victim-protection coding table (data/protection/coding.csv), as
+#: :func:`analysis.protection.load_coding` parses it. Codebook ids and the interval rules
+#: (start 2000-01-01, no gap, no overlap, open end) are checked by
+#: :func:`analysis.protection.check_coding`.
+CODING = pa.DataFrameSchema(
+    {
+        "iso3": pa.Column(str, pa.Check.str_matches(r"^([A-Z]{3}|EU)$")),
+        "provision": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z_]*$")),
+        "valid_from": pa.Column("datetime64[ns]", pa.Check.ge(pd.Timestamp("2000-01-01"))),
+        "valid_to": pa.Column("datetime64[ns]", nullable=True),
+        "score": pa.Column(int, pa.Check.isin([0, 1, 2])),
+        "legal_basis": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "source": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "confidence": pa.Column(str, pa.Check.isin(["high", "medium", "low"])),
+        "note": pa.Column(str, nullable=True),
+    },
+    checks=[
+        pa.Check(lambda d: d["valid_to"].isna() | (d["valid_from"] < d["valid_to"]),
+                 name="valid_from before valid_to"),
+        pa.Check(lambda d: ~d.duplicated(["iso3", "provision", "valid_from"]),
+                 name="one row per (iso3, provision, valid_from)"),
+    ],
+    strict=True,
+    ordered=True,
+    coerce=True,
+)
+
+#: The tidy 3P Anti-Trafficking Policy Index (data/processed/threep.csv).
+THREEP = pa.DataFrameSchema(
+    {
+        "iso3": pa.Column(str, pa.Check.str_matches(ISO3)),
+        "year": pa.Column(int, pa.Check.in_range(1990, 2100)),
+        "tier": pa.Column(float, pa.Check.isin([1.0, 2.0, 2.5, 3.0]), nullable=True),
+        "prosecution": pa.Column("Int64", pa.Check.in_range(1, 5), nullable=True),
+        "prevention": pa.Column("Int64", pa.Check.in_range(1, 5), nullable=True),
+        "protection": pa.Column("Int64", pa.Check.in_range(1, 5), nullable=True),
+        "p": pa.Column("Int64", pa.Check.in_range(3, 15), nullable=True),
+        "raw_name": pa.Column(str),
+    },
+    checks=[pa.Check(lambda d: ~d.duplicated(["iso3", "year"]), name="one row per iso3-year")],
+    strict=True,
+    ordered=True,
+    coerce=True,
+)
+
+#: The tidy US TIP Report tier placements (data/processed/tip_tiers.csv).
+TIP = pa.DataFrameSchema(
+    {
+        "iso3": pa.Column(str, pa.Check.str_matches(ISO3)),
+        "year": pa.Column(int, pa.Check.in_range(1990, 2100)),
+        "tier": pa.Column(float, pa.Check.isin([1.0, 2.0, 2.5, 3.0]), nullable=True),
+        "tier_label": pa.Column(str, pa.Check.isin(["Tier 1", "Tier 2", "Tier 2 Watch List",
+                                                    "Tier 3", "not ranked"])),
+        "raw_name": pa.Column(str),
+        "source_file": pa.Column(str),
+    },
+    checks=[pa.Check(lambda d: ~d.duplicated(["iso3", "year"]), name="one row per iso3-year")],
+    strict=True,
+    ordered=True,
+    coerce=True,
+)

@@ -1,4 +1,4 @@
-"""Figures: one style for all, one function per figure (routes, protection); saving goes through analysis.export."""
+"""Figures: one style, one function per figure; saving goes through analysis.export."""
 
 from __future__ import annotations
 

@@ -188,7 +188,7 @@ def _frame(raw: pd.DataFrame, header_row: int, path: Path) -> pd.DataFrame:
 
 
 def _destination(frame: pd.DataFrame) -> pd.Series:
-    """The reporting country's ISO3: the export's code, else its name through the mapping."""
+    """Return the reporting country's ISO3: the export's code, else its mapped name."""
     code = frame["Iso3_code"].fillna("").astype(str)
     missing = code == ""
     if missing.any():
@@ -256,7 +256,7 @@ def _resolve_duplicates(flows: pd.DataFrame, frame: pd.DataFrame):
 
 
 def _export_stamp(raw: pd.DataFrame, header_row: int) -> str:
-    """The export date the portal writes above the header (row 2), as text."""
+    """Return the export date the portal writes above the header (row 2), as text."""
     if header_row >= 2:
         return str(raw.iat[header_row - 1, 0])
     return ""

@@ -1,0 +1,316 @@
+"""Protection figures: heatmap, optional-clause gap, rank intervals, timeline, 3P validity check."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from analysis import countries, protection
+from analysis.figures import use_style
+
+#: Score colours (0 absent, 1 partial, 2 statutory): a sequential, colour-blind-safe ramp.
+SCORE_COLOURS = ("#f1eef6", "#9ebcda", "#2b5c8a")
+SCORE_LABELS = ("0 absent", "1 partial, discretionary or practice only",
+                "2 statutory entitlement")
+GROUP_ORDER = ("protocol_mandatory", "protocol_optional", "beyond_protocol")
+SHORT_GROUP = {"protocol_mandatory": "Protocol:\nmandatory",
+               "protocol_optional": "Protocol: optional,\nqualified or soft",
+               "beyond_protocol": "Beyond the\nProtocol"}
+
+
+def _label(provision: str) -> str:
+    return provision.replace("_", " ").capitalize()
+
+
+def _clause(row: pd.Series) -> str:
+    """Protocol paragraph and force of a provision, or 'no clause' beyond the Protocol."""
+    return "no clause" if row["force"] == "absent" else f"{row['para']}, {row['force']}"
+
+
+def entity_order(entities, year: int) -> list[tuple[str, str]]:
+    """Return (region, entity) pairs in display order: by region, then name."""
+    out = []
+    for region, members in protection.regions(year).items():
+        have = sorted((m for m in members if m in set(entities)), key=countries.name)
+        out += [(region, m) for m in have]
+    return out
+
+
+def provision_order(codebook: pd.DataFrame) -> pd.DataFrame:
+    """Provisions ordered by Protocol group (mandatory, optional, beyond), then dimension."""
+    book = codebook.copy()
+    book["_g"] = book["protocol_group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
+    dims = codebook.attrs.get("dimensions", [])
+    book["_d"] = book["dimension"].map({d: i for i, d in enumerate(dims)})
+    return book.sort_values(["_g", "_d"], kind="stable").drop(columns=["_g", "_d"])
+
+
+def heatmap(scores: pd.DataFrame, confidence: pd.DataFrame, codebook: pd.DataFrame,
+            year: int) -> plt.Figure:
+    """Provisions x entities, grouped by region and by the Protocol's force of each clause.
+
+    Args:
+        scores: Entities x provisions (0/1/2) on the reference date.
+        confidence: Entities x provisions confidence (high/medium/low), same shape.
+        codebook: The codebook.
+        year: The year shown (regions depend on it).
+
+    Returns:
+        The figure; low-confidence cells carry a dot.
+    """
+    use_style()
+    order = entity_order(scores.index, year)
+    ents = [e for _, e in order]
+    book = provision_order(codebook)
+    provs = list(book.index)
+    grid = scores.loc[ents, provs].to_numpy(dtype=float).T
+    low = (confidence.loc[ents, provs] == "low").to_numpy().T
+    fig, ax = plt.subplots(figsize=(16, 8.6))
+    cmap = ListedColormap(SCORE_COLOURS)
+    ax.imshow(grid, cmap=cmap, norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3), aspect="auto",
+              interpolation="nearest")
+    ys, xs = np.nonzero(low)
+    dot = np.where(grid[ys, xs] == 2, "white", "#222222")
+    ax.scatter(xs, ys, s=7, c=dot, marker="o", linewidths=0)
+    sizes = pd.Series([r for r, _ in order]).value_counts()
+    ax.set_xticks(range(len(ents)), [countries.name(e) if sizes[r] == 1 else e
+                                     for r, e in order], rotation=90, fontsize=8)
+    for tick, (r, _) in zip(ax.get_xticklabels(), order, strict=True):
+        if sizes[r] == 1:  # a one-column region is named on its tick, not above it
+            tick.set_color(protection.REGION_COLOURS.get(r, "#333333"))
+            tick.set_fontweight("bold")
+    ax.set_yticks(range(len(provs)),
+                  [f"{_label(p)}  [{_clause(book.loc[p])}]" for p in provs], fontsize=8.5)
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    _region_bands(ax, order)
+    _group_bands(ax, book)
+    handles = [Patch(facecolor=c, edgecolor="#777777", label=lab)
+               for c, lab in zip(SCORE_COLOURS, SCORE_LABELS, strict=True)]
+    handles.append(Line2D([], [], marker="o", color="#222222", linestyle="", markersize=3,
+                          label="low-confidence coding"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.075), ncol=4,
+              fontsize=9)
+    ax.set_title(f"Victim-protection provisions in law, 31 December {year}\n"
+                 "rows: provision [Protocol paragraph, force of that clause in the Protocol]", loc="left",
+                 pad=34)
+    return fig
+
+
+def _region_bands(ax, order: list[tuple[str, str]]) -> None:
+    """Separate and name the region blocks above the columns."""
+    regions = [r for r, _ in order]
+    start = 0
+    short = {"Europe outside the EU": "Europe\nnon-EU", "East & Southeast Asia": "E & SE Asia",
+             "North America & Oceania": "N America\n& Oceania", "EU floor": "EU\nfloor"}
+    for i in range(1, len(regions) + 1):
+        if i == len(regions) or regions[i] != regions[start]:
+            name = regions[start]
+            if start > 0:
+                ax.axvline(start - 0.5, color="white", lw=2.5)
+            if i - start > 1:
+                ax.text((start + i - 1) / 2, -0.9, short.get(name, name), ha="center",
+                        va="bottom", fontsize=8.5, fontweight="bold",
+                        color=protection.REGION_COLOURS.get(name, "#333333"))
+            start = i
+
+
+def _group_bands(ax, book: pd.DataFrame) -> None:
+    """Separate the Protocol groups of rows and name them on the right."""
+    groups = list(book["protocol_group"])
+    n_cols = len(ax.get_xticks())
+    start = 0
+    for i in range(1, len(groups) + 1):
+        if i == len(groups) or groups[i] != groups[start]:
+            if start > 0:
+                ax.axhline(start - 0.5, color="white", lw=2.5)
+            ax.text(n_cols - 0.2, (start + i - 1) / 2, SHORT_GROUP[groups[start]],
+                    ha="left", va="center", fontsize=8.5)
+            start = i
+
+
+def optional_gap(shares: pd.DataFrame, year: int, eu_median: float) -> plt.Figure:
+    """Share of the Protocol's optional, qualified and soft clauses implemented, per entity.
+
+    Args:
+        shares: Per entity ``in_law``, ``partial``, ``absent`` shares
+            (:func:`analysis.protection.implementation_shares`).
+        year: The year shown.
+        eu_median: Median share in law (score 2) among the year's EU Member States.
+
+    Returns:
+        Horizontal stacked bars grouped by region, Japan in bold.
+    """
+    use_style()
+    order = entity_order(shares.index, year)
+    ents = [e for _, e in order][::-1]
+    y = np.arange(len(ents))
+    fig, ax = plt.subplots(figsize=(8.5, 10.5))
+    left = np.zeros(len(ents))
+    for col, colour, lab in (("in_law", SCORE_COLOURS[2], "in law (score 2)"),
+                             ("partial", SCORE_COLOURS[1], "partly (score 1)"),
+                             ("absent", SCORE_COLOURS[0], "absent (score 0)")):
+        vals = shares.loc[ents, col].to_numpy() * 100
+        ax.barh(y, vals, left=left, color=colour, edgecolor="white", height=0.8, label=lab)
+        left += vals
+    ax.axvline(eu_median * 100, color="#1f5fa8", ls="--", lw=1.2,
+               label=f"EU Member States' median in law ({eu_median * 100:.0f}%)")
+    regions = dict((e, r) for r, e in order)
+    ax.set_yticks(y, [f"{countries.name(e)}" for e in ents], fontsize=8)
+    for tick, e in zip(ax.get_yticklabels(), ents, strict=True):
+        tick.set_color(protection.REGION_COLOURS.get(regions[e], "#333333"))
+        if e == "JPN":
+            tick.set_fontweight("bold")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.6, len(ents) - 0.4)
+    ax.set_xlabel("share of the Protocol's optional, qualified and soft clauses (%)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.06), ncol=2, fontsize=8.5)
+    handles = [Patch(color=c, label=r) for r, c in protection.REGION_COLOURS.items()
+               if r in regions.values()]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="label colour",
+               title_fontsize=8)
+    ax.set_title(f"Optional-clause gap, 31 December {year}", loc="left")
+    return fig
+
+
+def ranking(sens: pd.DataFrame, year: int, interval: tuple[float, float] = (5, 95),
+            n_draws: int | None = None) -> plt.Figure:
+    """Median rank and rank interval of each country under random weights.
+
+    Args:
+        sens: :func:`analysis.protection.sensitivity` output.
+        year: The year shown.
+        interval: The percentiles in ``rank_lo``/``rank_hi``.
+        n_draws: Number of weight draws (for the caption).
+
+    Returns:
+        One row per country, best median rank at the top.
+    """
+    use_style()
+    sens = sens.iloc[::-1]
+    y = np.arange(len(sens))
+    fig, ax = plt.subplots(figsize=(8, 10.5))
+    colours = [protection.REGION_COLOURS.get(protection.region_of(e, year), "#777777")
+               for e in sens.index]
+    ax.hlines(y, sens["rank_lo"], sens["rank_hi"], colors=colours, lw=2.2, alpha=0.55)
+    ax.scatter(sens["rank_median"], y, c=colours, s=26, zorder=3,
+               label="median rank under random weights")
+    ax.scatter(sens["rank_equal"], y, marker="|", c="#222222", s=60, zorder=4,
+               label="rank with equal weights")
+    ax.set_yticks(y, [countries.name(e) for e in sens.index], fontsize=8)
+    for tick, e in zip(ax.get_yticklabels(), sens.index, strict=True):
+        if e == "JPN":
+            tick.set_fontweight("bold")
+            tick.set_color(protection.REGION_COLOURS["Japan"])
+    ax.set_xlim(0.5, len(sens) + 0.5)
+    ax.set_ylim(-0.6, len(sens) - 0.4)
+    ax.invert_xaxis()
+    ax.set_xlabel("rank (1 = most protective law)")
+    draws = f"{n_draws:,} " if n_draws else ""
+    ax.set_title(f"Rank intervals under {draws}random weightings, 31 December {year}", loc="left")
+    regions = {protection.region_of(e, year) for e in sens.index}
+    handles = [Patch(color=c, label=r) for r, c in protection.REGION_COLOURS.items()
+               if r in regions]
+    handles += [Line2D([], [], color="#777777", lw=2.2, alpha=0.55,
+                       label=f"{interval[0]:g}th-{interval[1]:g}th percentile of rank"),
+                *ax.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2,
+              fontsize=8)
+    return fig
+
+
+def timeline(tl: pd.DataFrame, events: pd.DataFrame) -> plt.Figure:
+    """Japan, the EU floor and the EU Member States' median over time, with policy events.
+
+    Args:
+        tl: :func:`analysis.protection.timeline` output (index = year).
+        events: :data:`analysis.protection.POLICY_EVENTS` (date, label, actor).
+
+    Returns:
+        Two stacked axes: one event per row on top (labels cannot overlap), the index below.
+    """
+    use_style()
+    fig, (top, ax) = plt.subplots(2, 1, figsize=(11, 7.4), sharex=True,
+                                  gridspec_kw={"height_ratios": [len(events) * 0.42, 4]})
+    x = pd.to_datetime([f"{y}-12-31" for y in tl.index])
+    ax.fill_between(x, tl["EU q1"], tl["EU q3"], color="#1f5fa8", alpha=0.15, lw=0,
+                    label="EU Member States: interquartile range")
+    ax.plot(x, tl["EU median"], color="#1f5fa8", marker="o", ms=3.5,
+            label="EU Member States: median (membership of each year)")
+    ax.plot(x, tl["EU floor"], color="#0b2e59", ls="--", marker="s", ms=3,
+            label="EU floor (minimum every bound Member State must provide)")
+    ax.plot(x, tl["Japan"], color="#c0392b", marker="o", ms=4, lw=2, label="Japan")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("protection index (0-100, equal weights)")
+    ax.set_xlabel("state on 31 December of each year")
+    ax.legend(loc="upper left", fontsize=8.5)
+    lo, hi = x.min() - pd.Timedelta(days=200), x.max() + pd.Timedelta(days=120)
+    ax.set_xlim(lo, hi)
+    step = 2 if len(x) > 12 else 1  # ticks on 31 December, where each year's point sits
+    ax.set_xticks(x[::step], [str(d.year) for d in x[::step]])
+    ev = events.sort_values("date").reset_index(drop=True)
+    mid = lo + (hi - lo) / 2
+    colour = {"Japan": "#c0392b", "EU": "#0b2e59"}
+    for i, e in ev.iterrows():
+        row = len(ev) - 1 - i
+        c = colour.get(e["actor"], "#333333")
+        for a in (top, ax):
+            a.axvline(e["date"], color=c, lw=0.8, alpha=0.5, ls=":")
+        top.plot(e["date"], row, marker="v", color=c, ms=5)
+        right = e["date"] > mid
+        top.text(e["date"] + pd.Timedelta(days=-60 if right else 60), row,
+                 f"{e['date']:%b %Y}  {e['label']}", ha="right" if right else "left",
+                 va="center", fontsize=8.5, color=c)
+    top.set_ylim(-0.7, len(ev) - 0.3)
+    top.set_yticks([])
+    top.spines["left"].set_visible(False)
+    top.tick_params(axis="x", length=0)
+    top.set_title("Japan, the EU floor and the EU Member States, with policy events", loc="left")
+    return fig
+
+
+def validity(pairs: pd.DataFrame, rho: float, n: int,
+             highlight: pd.Index | None = None) -> plt.Figure:
+    """Plot the project's index against the 3P protection score, country-years pooled.
+
+    Args:
+        pairs: :func:`analysis.protection.compare_threep` output.
+        rho: Spearman's rho.
+        n: Country-years compared.
+        highlight: Countries whose points to mark (e.g. the largest disagreements).
+
+    Returns:
+        A jittered scatter with the median index per 3P score; Japan in red.
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(8.5, 6.2))
+    rng = np.random.default_rng(0)  # jitter only: fixed so the file is reproducible
+    xs = pairs["threep_protection"].to_numpy(dtype=float) + rng.uniform(-0.2, 0.2, len(pairs))
+    marks = ["JPN", *[h for h in (highlight if highlight is not None else []) if h != "JPN"]]
+    rest = ~pairs["iso3"].isin(marks).to_numpy()
+    ax.scatter(xs[rest], pairs["index"][rest], s=10, color="#95a5a6", alpha=0.5, lw=0,
+               label="other country-years")
+    styles = ["o", "D", "s", "^", "v", "P", "X"]
+    palette = ["#c0392b", "#e08e0b", "#2a9d5c", "#8e44ad", "#1f5fa8", "#17a2b8", "#5d6d7e"]
+    for k, iso3 in enumerate(marks):
+        sel = (pairs["iso3"] == iso3).to_numpy()
+        ax.scatter(xs[sel], pairs["index"][sel], s=22, marker=styles[k % len(styles)],
+                   color=palette[k % len(palette)], label=countries.name(iso3), zorder=3)
+    med = pairs.groupby("threep_protection")["index"].median()
+    ax.hlines(med.to_numpy(), med.index - 0.3, med.index + 0.3, color="#222222", lw=2,
+              label="median index per 3P score", zorder=4)
+    ax.set_xticks([1, 2, 3, 4, 5])
+    ax.set_xlabel("3P protection score (1 = no compliance ... 5 = full; from TIP narratives)")
+    ax.set_ylabel("this project's protection index (law, 0-100)")
+    ax.set_ylim(-2, 102)
+    ax.set_title("Law on paper against the 3P protection score", loc="left")
+    ax.text(0.99, 0.03, f"Spearman's rho = {rho:.2f}, n = {n} country-years (pooled)",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
+            bbox={"facecolor": "white", "edgecolor": "#cccccc"})
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    return fig

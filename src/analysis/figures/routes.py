@@ -1,0 +1,291 @@
+"""Route figures: flow maps, the Japan and Europe routes over time, top destinations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import countries, geo
+from analysis.figures import GROUP_COLOURS, use_style
+from analysis.flows import CENSOR_THRESHOLD, sum_bounds
+
+DETECTION_NOTE = ("Detected victims are detections, not prevalence: they depend on how hard "
+                  "each country looks and on which countries report.")
+ORIGIN_FILL = "#cfe8d8"
+LAND = "#e6e6e6"
+#: Width in points of a line of 1,000 detected victims (square-root scaling).
+WIDTH_PER_SQRT = 5.0 / np.sqrt(1000)
+
+
+def drawable(table: pd.DataFrame, threshold: int = CENSOR_THRESHOLD):
+    """Split flows into those drawn as lines (certainly >= threshold) and those not drawn.
+
+    A flow is drawn only when its lower bound reaches the threshold (5 for published
+    aggregates, UNODC's practice; 11 for case records); a flow whose interval straddles
+    it might be below it and is not drawn either.
+    """
+    ok = table["value_low"] >= threshold
+    return table[ok], table[~ok]
+
+
+def line_width(value) -> np.ndarray:
+    """Return line widths (points) proportional to the square root of the count."""
+    return np.maximum(0.4, WIDTH_PER_SQRT * np.sqrt(np.asarray(value, dtype=float)))
+
+
+def _basemap(ax, lon0: float, origins) -> None:
+    world = geo.split_at_seam(geo.world(), lon0).to_crs(geo.crs(lon0))
+    is_origin = world["iso3"].isin(origins)
+    world[~is_origin].plot(ax=ax, color=LAND, edgecolor="white", linewidth=0.2)
+    world[is_origin].plot(ax=ax, color=ORIGIN_FILL, edgecolor="white", linewidth=0.2)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+
+
+def _draw_lines(ax, flows: pd.DataFrame, lon0: float) -> int:
+    """Draw great-circle lines, widest last on the bottom; return how many were drawn."""
+    lines = geo.route_lines(flows, lon0).to_crs(geo.crs(lon0))
+    lines = lines.assign(group=lines.destination.map(countries.destination_group))
+    lines = lines.sort_values("value_low", ascending=False)
+    for row in lines.itertuples():
+        exact = row.value_low == row.value_high
+        style = "-" if exact else (0, (3, 1.5))
+        parts = getattr(row.geometry, "geoms", [row.geometry])
+        for part in parts:
+            x, y = part.xy
+            ax.plot(x, y, color=GROUP_COLOURS.get(row.group, GROUP_COLOURS["Other"]),
+                    linewidth=float(line_width(row.value_low)), linestyle=style, alpha=0.75,
+                    solid_capstyle="round", zorder=3)
+    return len(lines)
+
+
+def _legend(ax, groups: list[str], examples=(10, 100, 1000)) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=GROUP_COLOURS[g], linewidth=3, label=g) for g in groups]
+    handles += [Line2D([], [], color="#555555", linewidth=float(line_width(v)),
+                       label=f"{v:,} detected") for v in examples]
+    handles.append(Line2D([], [], color="#555555", linewidth=1.5, linestyle=(0, (3, 1.5)),
+                          label="includes censored (<5) values;\nwidth = lower bound"))
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.55, 0.0), fontsize=7.5,
+              ncol=2, frameon=True,
+              framealpha=0.85, edgecolor="none", borderpad=0.6)
+
+
+def _extent(ax, lon0: float) -> None:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs("EPSG:4326", geo.crs(lon0), always_xy=True)
+    x0, _ = t.transform(lon0 - 179.9, 0)
+    x1, _ = t.transform(lon0 + 179.9, 0)
+    _, y0 = t.transform(lon0, -72)
+    _, y1 = t.transform(lon0, 80)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+
+
+def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
+             origins=countries.SOUTHEAST_ASIA, ax=None, legend: bool = True,
+             source_note: str = "Source: UNODC GLOTIP data (dataUNODC).",
+             threshold: int = CENSOR_THRESHOLD) -> tuple:
+    """Map flows of detected victims as great-circle lines, width by count.
+
+    Args:
+        flows: One row per origin-destination pair with value_low/value_high.
+        title: Axes title.
+        lon0: Central meridian of the Equal Earth projection.
+        origins: Origin countries to shade.
+        ax: Axes to draw on (a new figure when None).
+        legend: Draw the legend.
+        source_note: Source line printed under the map.
+        threshold: Smallest flow drawn (5 for published aggregates, 11 for case records).
+
+    Returns:
+        (figure, summary dict with flows drawn, not drawn and their counts).
+    """
+    import matplotlib.pyplot as plt
+
+    use_style()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(11, 5.6))
+    else:
+        fig = ax.figure
+    draw, hidden = drawable(flows, threshold)
+    _basemap(ax, lon0, origins)
+    n = _draw_lines(ax, draw, lon0)
+    _extent(ax, lon0)
+    ax.set_title(title, loc="left")
+    summary = {"drawn": n, "not_drawn": len(hidden),
+               "not_drawn_low": int(hidden.value_low.sum()),
+               "not_drawn_high": int(hidden.value_high.sum())}
+    note = (f"{n} flows of at least {threshold} drawn; {len(hidden)} smaller or "
+            f"uncertain flows ({summary['not_drawn_low']:,}-{summary['not_drawn_high']:,} "
+            f"victims) not drawn.")
+    ax.text(0.0, -0.02, note, transform=ax.transAxes, fontsize=7.5, va="top", color="#333333")
+    if legend:
+        groups = [g for g in GROUP_COLOURS if g in set(draw.destination.map(
+            countries.destination_group))]
+        _legend(ax, groups)
+        ax.text(0.0, -0.07, f"{DETECTION_NOTE} {source_note}", transform=ax.transAxes,
+                fontsize=7.5, va="top", color="#333333")
+    return fig, summary
+
+
+def flow_map_periods(flows: pd.DataFrame, periods: list[tuple[int, int]],
+                     lon0: float = geo.DEFAULT_LON0, origins=countries.SOUTHEAST_ASIA,
+                     threshold: int = CENSOR_THRESHOLD, source_note: str = ""):
+    """Small multiples: one flow map per period (flows summed within each period)."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, axes = plt.subplots(len(periods), 1, figsize=(9, 4.3 * len(periods)))
+    axes = np.atleast_1d(axes)
+    summaries = []
+    for ax, (a, b) in zip(axes, periods, strict=True):
+        sel = flows[(flows.year >= a) & (flows.year <= b)]
+        pairs = sum_bounds(sel, ["origin", "destination"])
+        label = f"{a}-{b}" if a != b else f"{a}"
+        _, s = flow_map(pairs, label, lon0, origins, ax=ax, legend=(ax is axes[-1]),
+                        threshold=threshold, source_note=source_note)
+        summaries.append({"period": label, **s})
+    fig.suptitle("Detected victims from Southeast Asia by period", x=0.01, ha="left",
+                 fontweight="bold")
+    return fig, summaries
+
+
+def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame):
+    """Size of the Japan and Europe routes by year, with the censoring band and reporters.
+
+    Args:
+        series: Columns route, year, value_low, value_high.
+        reporters: Columns route, year, n (destination countries reporting that year).
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    use_style()
+    routes = list(dict.fromkeys(series.route))
+    fig, axes = plt.subplots(2, len(routes), figsize=(10, 5.4), sharex=True,
+                             gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+    years = range(int(series.year.min()), int(series.year.max()) + 1)
+    for j, route in enumerate(routes):
+        colour = GROUP_COLOURS["Japan"] if "Japan" in route else GROUP_COLOURS[
+            "Europe (EU27, UK, EFTA)"]
+        s = series[series.route == route].set_index("year").reindex(years)
+        ax = axes[0, j]
+        ax.fill_between(s.index, s.value_low, s.value_high, color=colour, alpha=0.25,
+                        linewidth=0, label="censoring band (<5 cells as 1-4)")
+        ax.plot(s.index, s.value_low, color=colour, marker="o", markersize=3.5, linewidth=1.6,
+                label="lower bound")
+        ax.plot(s.index, s.value_high, color=colour, linewidth=0.8, linestyle=":",
+                label="upper bound")
+        missing = [y for y in years if np.isnan(s.at[y, "value_low"])]
+        for y in missing:
+            ax.axvspan(y - 0.5, y + 0.5, color="#f2f2f2", zorder=0)
+        ax.set_title(route, loc="left")
+        ax.set_ylabel("detected victims" if j == 0 else "")
+        ax.set_ylim(bottom=0)
+        if j == 0:
+            ax.legend(loc="upper left", fontsize=7.5)
+        r = reporters[reporters.route == route].set_index("year").reindex(years).fillna(0)
+        axes[1, j].bar(r.index, r.n, color=colour, alpha=0.6, width=0.7)
+        axes[1, j].set_ylabel("reporting\ncountries" if j == 0 else "")
+        axes[1, j].yaxis.get_major_locator().set_params(integer=True)
+    for ax in axes[1]:
+        ax.set_xlabel("year of detection")
+    # supxlabel, unlike fig.text, gets room from the constrained layout.
+    fig.supxlabel("Grey years: no data reported for the route. " + DETECTION_NOTE,
+                  fontsize=7.5, x=0.01, ha="left", color="#333333")
+    return fig
+
+
+def origin_mix(mix: pd.DataFrame):
+    """Horizontal stacked bars: each route's detected victims by Southeast Asian origin.
+
+    Args:
+        mix: Columns route, origin, value_low, value_high (totals over the period).
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    use_style()
+    routes = list(dict.fromkeys(mix.route))
+    order = (mix.groupby("origin").value_low.sum().sort_values(ascending=False).index.tolist())
+    cmap = plt.get_cmap("tab10")
+    colours = {o: cmap(i % 10) for i, o in enumerate(order)}
+    fig, ax = plt.subplots(figsize=(10, 1.0 + 0.9 * len(routes)))
+    for i, route in enumerate(routes):
+        sub = mix[mix.route == route].set_index("origin").reindex(order).fillna(0)
+        total = sub.value_low.sum()
+        left = 0.0
+        for origin, row in sub.iterrows():
+            if row.value_low <= 0:
+                continue
+            share = row.value_low / total
+            ax.barh(i, share, left=left, color=colours[origin], edgecolor="white",
+                    label=countries.name(origin) if i == 0 or origin not in
+                    set(mix[mix.route == routes[0]].origin) else None)
+            if share >= 0.06:
+                ax.text(left + share / 2, i, f"{countries.name(origin)}\n{share:.0%}",
+                        ha="center", va="center", fontsize=7.5, color="white")
+            left += share
+        ax.text(1.01, i, f"{int(sub.value_low.sum()):,}-{int(sub.value_high.sum()):,}",
+                va="center", fontsize=8)
+    ax.set_yticks(range(len(routes)), routes)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of detected victims (lower bounds); right: total (interval)")
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles, strict=True))
+    ax.legend(uniq.values(), uniq.keys(), ncol=min(6, len(uniq)), loc="upper center",
+              bbox_to_anchor=(0.5, -0.35 if len(routes) < 3 else -0.22), fontsize=8)
+    ax.set_title("Origin mix of each route", loc="left")
+    return fig
+
+
+def top_destinations(table: pd.DataFrame, highlight=("JPN",), n: int = 15,
+                     title: str = "Largest destinations of Southeast Asian victims"):
+    """Bar chart of the largest destinations of Southeast Asian victims, with intervals.
+
+    Args:
+        table: Columns destination, value_low, value_high (cross-border flows, summed).
+        highlight: Destinations drawn in their group colour with a bold label.
+        n: How many destinations.
+        title: Axes title (say the period).
+
+    Returns:
+        The figure.
+    """
+    import matplotlib.pyplot as plt
+
+    use_style()
+    top = table.sort_values(["value_low", "value_high"], ascending=False).head(n)
+    if not set(highlight) & set(top.destination):
+        top = pd.concat([top, table[table.destination.isin(highlight)]])
+    top = top.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(top) + 1.4))
+    groups = top.destination.map(countries.destination_group)
+    colours = [GROUP_COLOURS.get(g, GROUP_COLOURS["Other"]) for g in groups]
+    y = np.arange(len(top))
+    ax.barh(y, top.value_low, color=colours)
+    ax.errorbar(top.value_high, y, xerr=[top.value_high - top.value_low, 0 * y], fmt="none",
+                ecolor="#333333", elinewidth=0.8, capsize=2)
+    labels = [countries.name(d) for d in top.destination]
+    ax.set_yticks(y, labels)
+    for tick, d in zip(ax.get_yticklabels(), top.destination, strict=True):
+        if d in highlight:
+            tick.set_fontweight("bold")
+    ax.set_xlabel("detected victims from Southeast Asia (bar: lower bound; whisker: upper)")
+    ax.set_title(title, loc="left")
+    fig.supxlabel(DETECTION_NOTE, fontsize=7, x=0.01, ha="left", color="#333333")
+    from matplotlib.patches import Patch
+
+    present = [g for g in GROUP_COLOURS if g in set(groups)]
+    ax.legend([Patch(color=GROUP_COLOURS[g]) for g in present], present, loc="lower right",
+              fontsize=7.5)
+    return fig

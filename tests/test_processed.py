@@ -1,0 +1,33 @@
+"""The committed data: checksums match provenance, schemas hold, reports are there."""
+
+import json
+
+import pandas as pd
+
+from analysis import flows, paths, provenance
+
+
+def test_committed_flows_match_their_provenance_and_schema():
+    table = flows.load(paths.PROCESSED)
+    record = provenance.read_record(paths.PROCESSED / flows.FLOWS_FILE)
+    inp = record["inputs"]["glotip"]
+    assert inp["input_file"] == "data_glotip_2003-2019.xlsx"
+    assert len(inp["input_sha256"]) == 64 and inp["licence"] and inp["citation"]
+    assert inp["rows_in_flows"] == int((table.source == "glotip").sum()) == 7750
+    assert table.censored.sum() > 4000 and (table.value_low < table.value_high).sum() \
+        == table.censored.sum()
+
+
+def test_harmonisation_and_quarantine_reports_are_committed():
+    for name in ("quarantine", "harmonisation", "duplicates", "conservation", "set_aside"):
+        assert (paths.PROCESSED / f"glotip_{name}.csv").exists(), name
+    cons = pd.read_csv(paths.PROCESSED / "glotip_conservation.csv")
+    assert (cons.rows_read == cons.rows_used + cons.rows_quarantined + cons.rows_set_aside).all()
+    assert "holds" in (paths.PROCESSED / "glotip_report.md").read_text()
+
+
+def test_world_layer_has_a_provenance_record():
+    data = paths.EXTERNAL / "ne_50m_countries.topojson.json"
+    record = provenance.verify(data)
+    assert "Natural Earth" in record["producer"] and "public domain" in record["licence"]
+    assert json.loads(data.read_text())["type"] == "Topology"
