@@ -104,9 +104,20 @@ def convert(names: list[str], to: str = "ISO3", src: str | None = None) -> list[
 _NOT_FOUND = "__not_found__"
 
 
-def name(iso3: str) -> str:
-    """Return a short English display name for an ISO3 code (the code itself if unknown)."""
-    return _display_names().get(iso3, iso3)
+#: Countries whose English name takes "the" in running text.
+_WITH_ARTICLE = {"PHL", "USA", "GBR", "NLD", "ARE", "DOM", "CAF", "COD", "COG", "GMB", "BHS",
+                 "MDV", "SLB", "MHL", "KOR", "PRK", "CZE", "LAO", "SYR", "COM", "SYC"}
+
+
+def name(iso3: str, article: bool = False) -> str:
+    """Return a short English display name for an ISO3 code (the code itself if unknown).
+
+    Args:
+        iso3: The code.
+        article: Prefix "the" where English needs it in running text ("the Philippines").
+    """
+    text = _display_names().get(iso3, iso3)
+    return f"the {text}" if article and iso3 in _WITH_ARTICLE else text
 
 
 @cache

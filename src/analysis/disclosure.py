@@ -1,4 +1,4 @@
-"""Small-cell protection: primary and secondary suppression of count tables, and safe table export."""
+"""Small-cell protection: primary and secondary suppression of count tables, safe table export."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def _with_margins(values: np.ndarray) -> np.ndarray:
 
 
 def _labels(index: pd.Index, margins: bool, total: str) -> pd.Index:
-    return pd.Index([*index, total]) if margins else index
+    return pd.Index([*index, total], name=index.name) if margins else index
 
 
 def _secondary(values: np.ndarray, hidden: np.ndarray) -> np.ndarray:

@@ -62,15 +62,9 @@ REPORT_FILES = ("{s}_quarantine.csv", "{s}_harmonisation.csv", "{s}_duplicates.c
 
 def readers() -> dict:
     """Return the reader function of each source id (imported lazily)."""
-    from analysis.sources import glotip
+    from analysis.sources import ctdc, glotip, template
 
-    table = {"glotip": glotip.read}
-    try:  # the case-data readers live in their own modules
-        from analysis.sources import ctdc, template
-        table.update({"ctdc": ctdc.read, "template": template.read})
-    except ImportError:
-        pass
-    return table
+    return {"glotip": glotip.read, "ctdc": ctdc.read, "template": template.read}
 
 
 def ingest(source: str, path: str | Path, data_dir: str | Path | None = None) -> ReadResult:
@@ -250,7 +244,8 @@ def render_report(result: ReadResult) -> str:
                   f"{r.suggestion or ('none found' if r.method == 'unmatched' else '')} |"
                   for r in h.itertuples()]
     else:
-        lines.append("None: every name was in the reviewed mapping file.")
+        lines.append("None: every name was in the reviewed mapping file or is a standard "
+                     "ISO code.")
     d = result.duplicates
     lines += ["", "## Repeated keys", ""]
     if len(d):

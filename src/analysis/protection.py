@@ -177,10 +177,12 @@ def _check_parsed(raw: pd.DataFrame, table: pd.DataFrame, path: Path) -> None:
             raise InputError(str(path), f"column '{col}' missing", f"restore {COLUMNS}",
                              row=1, column=col)
         bad = table[col].isna() & (raw[col] != "" if col == "valid_to" else True)
+        if col == "score":
+            bad |= table[col] % 1 != 0  # 1.5 would otherwise be truncated to 1
         if bad.any():
             i = int(bad.idxmax())
             raise InputError(str(path), f"'{raw.at[i, col]}' is not a valid "
-                             f"{'date (YYYY-MM-DD)' if col != 'score' else 'score'}",
+                             f"{'date (YYYY-MM-DD)' if col != 'score' else 'score (0, 1 or 2)'}",
                              "correct the value", row=i + 2, column=col)
 
 
@@ -313,6 +315,14 @@ def latest_year(coding: pd.DataFrame, today: dt.date | None = None) -> int:
     today = pd.Timestamp(today or dt.date.today())
     dates = pd.concat([coding["valid_from"], coding["valid_to"]]).dropna()
     return int(dates[dates <= today].max().year)
+
+
+def last_change(coding: pd.DataFrame, when) -> pd.Timestamp:
+    """Return the date of the last coded change on or before a reference date (or year)."""
+    date = reference_date(when)
+    starts = coding.loc[coding["valid_from"] > START, "valid_from"]
+    starts = starts[starts <= date]
+    return starts.max() if len(starts) else START
 
 
 def low_confidence_share(coding: pd.DataFrame, when, entities: Iterable[str] | None = None
@@ -577,16 +587,39 @@ def spearman(pairs: pd.DataFrame) -> tuple[float, float, int]:
     return float(res.statistic), float(res.pvalue), len(pairs)
 
 
-def disagreements(pairs: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+def spearman_by_year(pairs: pd.DataFrame) -> pd.Series:
+    """Spearman's rho between the index and the 3P protection score within each year."""
+    from scipy.stats import spearmanr
+
+    return pairs.groupby("year").apply(
+        lambda g: float(spearmanr(g["index"], g["threep_protection"]).statistic),
+        include_groups=False)
+
+
+def disagreements(pairs: pd.DataFrame, coding: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     """Countries whose index and 3P score disagree most, averaged over their years.
+
+    Args:
+        pairs: :func:`compare_threep` output.
+        coding: The coding table, to describe how each country's protection is coded.
+        n: How many countries to return.
 
     Returns:
         Per country: mean ``rank_gap`` (positive: the law scores higher than 3P's reading
-        of practice), mean index and 3P score, years compared; the ``n`` largest by
-        absolute gap.
+        of practice), ``direction``, mean ``index`` and ``threep_protection``, ``years``
+        compared, ``share_partial`` (share of its cells scored 1: partial, discretionary or
+        practice only) and ``share_low`` (share coded with low confidence), both averaged
+        over the compared years; the ``n`` largest by absolute gap.
     """
     by = pairs.groupby("iso3").agg(rank_gap=("rank_gap", "mean"), index=("index", "mean"),
                                    threep_protection=("threep_protection", "mean"),
                                    years=("year", "size"))
     by["direction"] = np.where(by["rank_gap"] > 0, "law above 3P", "3P above law")
-    return by.reindex(by["rank_gap"].abs().sort_values(ascending=False).index).head(n)
+    top = by.reindex(by["rank_gap"].abs().sort_values(ascending=False).index).head(n)
+    partial, low = {}, {}
+    for iso3 in top.index:
+        years = pairs.loc[pairs["iso3"] == iso3, "year"]
+        partial[iso3] = np.mean([(as_of(coding, int(y)).loc[iso3] == 1).mean() for y in years])
+        low[iso3] = np.mean([(as_of(coding, int(y), "confidence").loc[iso3] == "low").mean()
+                             for y in years])
+    return top.assign(share_partial=pd.Series(partial), share_low=pd.Series(low))

@@ -97,8 +97,8 @@ def heatmap(scores: pd.DataFrame, confidence: pd.DataFrame, codebook: pd.DataFra
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.075), ncol=4,
               fontsize=9)
     ax.set_title(f"Victim-protection provisions in law, 31 December {year}\n"
-                 "rows: provision [Protocol paragraph, force of that clause in the Protocol]", loc="left",
-                 pad=34)
+                 "rows: provision [Protocol paragraph, force of that clause in the Protocol]",
+                 loc="left", pad=34)
     return fig
 
 
@@ -218,7 +218,10 @@ def ranking(sens: pd.DataFrame, year: int, interval: tuple[float, float] = (5, 9
                if r in regions]
     handles += [Line2D([], [], color="#777777", lw=2.2, alpha=0.55,
                        label=f"{interval[0]:g}th-{interval[1]:g}th percentile of rank"),
-                *ax.get_legend_handles_labels()[0]]
+                Line2D([], [], color="#777777", marker="o", ls="", markersize=5,
+                       label="median rank under random weights"),
+                Line2D([], [], color="#222222", marker="|", ls="", markersize=8,
+                       label="rank with equal weights")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2,
               fontsize=8)
     return fig

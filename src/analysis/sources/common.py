@@ -85,22 +85,29 @@ def conservation(read: pd.DataFrame, used_rows: pd.Index, quarantined: pd.DataFr
         One row per year with rows and summed bounds for each outcome; a test asserts
         that read equals used + quarantined + set aside.
     """
-    outcome = pd.Series("read", index=read.index)
-    frame = read[["year", "value_low", "value_high"]].copy()
-    frame["year"] = frame["year"].astype("Int64").astype(str).replace("<NA>", "unknown")
+    # Vectorised (a million case rows): year labels per distinct year, outcomes by position.
+    codes, uniques = pd.factorize(read["year"].astype("Int64"), use_na_sentinel=True)
+    labels = np.array([*(str(int(y)) for y in uniques), "unknown"], dtype=object)
+    year = labels[codes]  # code -1 (missing year) picks "unknown"
+    outcome = np.zeros(len(read), dtype=np.int8)  # 0 = read only
     parts = {"used": used_rows, "quarantined": pd.Index(quarantined["_label"]),
              "set_aside": set_aside_rows}
+    for code, labels_ in enumerate(parts.values(), start=1):
+        pos = read.index.get_indexer(pd.Index(labels_))
+        outcome[pos[pos >= 0]] = code
+    low = read["value_low"].astype("Float64").fillna(0).to_numpy(dtype=np.int64)
+    high = read["value_high"].astype("Float64").fillna(0).to_numpy(dtype=np.int64)
+    years = sorted(set(year))
+    ycode = pd.Index(years).get_indexer(year)
     rows = []
-    for name, labels in parts.items():
-        outcome.loc[labels] = name
-    for year, grp in frame.groupby("year"):
-        rec = {"source": source, "year": year}
-        out = outcome.loc[grp.index]
-        for name in ("read", *parts):
-            sel = grp if name == "read" else grp[out == name]
-            rec[f"rows_{name}"] = len(sel)
-            rec[f"low_{name}"] = int(sel["value_low"].fillna(0).sum())
-            rec[f"high_{name}"] = int(sel["value_high"].fillna(0).sum())
+    for i, label in enumerate(years):
+        sel = ycode == i
+        rec = {"source": source, "year": label}
+        for code, name in enumerate(("read", *parts)):
+            m = sel if name == "read" else sel & (outcome == code)
+            rec[f"rows_{name}"] = int(m.sum())
+            rec[f"low_{name}"] = int(low[m].sum())
+            rec[f"high_{name}"] = int(high[m].sum())
         rows.append(rec)
     return pd.DataFrame(rows)
 
@@ -163,8 +170,17 @@ def csv_header(path: Path, fix: str) -> list[str]:
         The column names as written (stripped of spaces).
     """
     check_file(path, fix)
-    with open(path, "rb") as fh:
-        first = fh.readline(1 << 20)
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError as exc:
+        raise InputError(str(path), f"the file cannot be opened ({exc.strerror or exc})",
+                         "check that the file is readable (permissions, not open elsewhere)"
+                         ) from None
+    if first.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx) or old .xls
+        raise InputError(str(path), "this is a spreadsheet workbook, not a CSV text file",
+                         "for a GLOTIP export use `ingest glotip`; for the template use a "
+                         ".xlsx name; otherwise save the sheet as CSV UTF-8", row=1)
     try:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -237,28 +253,55 @@ def read_csv_columns(path: Path, header: list[str], columns: dict[str, str]) -> 
         return "skip"
 
     text = pa.dictionary(pa.int32(), pa.string())
+    # Columns by position: the header as written may carry spaces or odd case.
+    position = {f"c{i}": canonical for canonical, name in columns.items()
+                for i, h in enumerate(header) if h == name}
     try:
         table = pacsv.read_csv(
-            path, parse_options=pacsv.ParseOptions(invalid_row_handler=invalid,
-                                                    ignore_empty_lines=False),
+            path, read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in
+                                                               range(len(header))], skip_rows=1),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=invalid,
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                include_columns=list(columns.values()),
-                column_types=dict.fromkeys(columns.values(), text),
+                include_columns=list(position), column_types=dict.fromkeys(position, text),
                 strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]))
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowException, OSError) as exc:
         if "UTF8" in str(exc):
             raise _encoding_error(path, header) from None
         raise InputError(str(path), f"not a readable CSV file ({str(exc)[:160]})",
                          "save the file as CSV UTF-8 with one header line") from None
     if bad:
         raise _field_count_error(path, header, len(bad))
-    frame = table.rename_columns([_canonical(n, columns) for n in table.column_names]).to_pandas()
+    lines = _count_lines(path)
+    if table.num_rows != lines - 1:  # a quote left open swallowed line ends: rows would shift
+        raise _quote_error(path, table.num_rows, lines)
+    frame = table.rename_columns([position[n] for n in table.column_names]).to_pandas()
     frame["_row"] = np.arange(2, len(frame) + 2)
     return frame
 
 
-def _canonical(name: str, columns: dict[str, str]) -> str:
-    return next(c for c, n in columns.items() if n == name)
+def _count_lines(path: Path) -> int:
+    """Count the lines of a file as a CSV reader sees them (a last line without newline too)."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _quote_error(path: Path, rows: int, lines: int) -> InputError:
+    """Locate the first line with an unbalanced quote (only runs when rows and lines differ)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if raw.count(b'"') % 2:
+                return InputError(str(path), "a quote (\") opened on this line is not closed, "
+                                  f"so line ends were read as part of a value ({lines - 1} "
+                                  f"data lines, {rows} rows)", "remove the stray quote, or "
+                                  "double it (\"\") inside a quoted value", row=number,
+                                  examples="    " + raw.decode("utf-8", "replace")[:200])
+    return InputError(str(path), f"{lines - 1} data lines were read as {rows} rows",
+                      "save the file as CSV UTF-8 with one record per line")
 
 
 def _encoding_error(path: Path, header: list[str]) -> InputError:
@@ -281,7 +324,7 @@ def _encoding_error(path: Path, header: list[str]) -> InputError:
 
 def _field_count_error(path: Path, header: list[str], n_bad: int) -> InputError:
     """Locate the first line whose number of fields differs from the header's."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         for number, fields in enumerate(csv.reader(fh), start=1):
             if number > 1 and fields and len(fields) != len(header):
                 return InputError(

@@ -75,20 +75,21 @@ def read(path: str | Path) -> ReadResult:
     alive = sieve.alive
     sex = per_unique(frame["gender"], _sex) if "gender" in columns else None
     age = per_unique(frame["ageBroad"], _age) if "ageBroad" in columns else None
+    # Categorical columns all the way: grouping a million rows by small integer codes.
     cases = pd.DataFrame({"year": frame["year"].to_numpy(dtype=np.int64, na_value=0)[alive],
-                          "origin": geo[ORIGIN][alive].to_numpy(),
-                          "destination": geo[DEST][alive].to_numpy()})
+                          "origin": geo[ORIGIN].array[alive],
+                          "destination": geo[DEST].array[alive]})
     breakdowns = []
     for name, series in (("sex", sex), ("age", age)):
         if series is not None:
-            cases[name] = series[alive].to_numpy()
+            cases[name] = series.array[alive]
             breakdowns.append(name)
     flows = aggregate_cases(cases, SOURCE, str(path), tuple(breakdowns))
 
     quarantine = sieve.table()
     cons = conservation(read_rows, frame.index[alive], quarantine, pd.Index([]), SOURCE)
-    harm = pd.concat([r for r in reports if len(r)], ignore_index=True) if any(
-        len(r) for r in reports) else reports[0]
+    found = [r for r in reports if len(r)]
+    harm = pd.concat(found, ignore_index=True) if found else reports[0]
     meta = {"file": str(path), "rows_read": len(frame),
             "release": "7-column subset" if len(header) <= 7 else
             f"full width ({len(header)} columns)",

@@ -36,7 +36,8 @@ OPTIONAL = ["indicator", "sex", "age", "case_id", "notes"]
 INDICATORS = ("detected_victims", "repatriated_victims")
 KEY = ["year", "origin", "destination", "indicator", "sex", "age"]
 FIX = ("use the template in data/templates/ (see data/templates/README.md): columns year, "
-       "origin, destination and count for counts, or year, origin, destination per case")
+       "origin, destination and count for counts, or case_id, year, origin, destination per "
+       "case")
 
 
 def read(path: str | Path) -> ReadResult:
@@ -54,7 +55,7 @@ def read(path: str | Path) -> ReadResult:
     """
     path = Path(path)
     frame, header, header_row = _load(path)
-    form = "counts" if "count" in {h.strip().lower() for h in header} else "cases"
+    form = _form(header, path, header_row)
     required = COUNTS_REQUIRED if form == "counts" else CASES_REQUIRED
     columns = match_columns(header, required, OPTIONAL, path, FIX, header_row)
     frame = frame.rename(columns={v: k for k, v in columns.items()})
@@ -67,6 +68,27 @@ def read(path: str | Path) -> ReadResult:
     if form == "counts":
         return _counts(frame, path, columns, header_row)
     return _cases(frame, path, columns, header_row)
+
+
+def _form(header: list[str], path: Path, header_row: int) -> str:
+    """Tell the forms apart by their marker column: ``count`` or ``case_id``, never a guess.
+
+    A counts file whose ``count`` column was renamed would otherwise be read as cases,
+    one victim per row: a silent misreading.
+    """
+    names = {h.strip().lower().replace(" ", "") for h in header}
+    if "count" in names and "case_id" in names:
+        raise InputError(str(path), "the header has both 'count' and 'case_id': the reader "
+                         "cannot tell counts from cases", "keep 'count' for aggregate counts "
+                         "or 'case_id' for one row per case, not both", row=header_row,
+                         column="case_id")
+    if "count" in names or "case_id" in names:
+        return "counts" if "count" in names else "cases"
+    raise InputError(str(path), f"neither a 'count' column (aggregate counts) nor a 'case_id' "
+                     f"column (one row per case); columns found: {[h for h in header if h]}",
+                     "name the column of counts 'count', or for case records add a 'case_id' "
+                     "column (it may be blank); see data/templates/README.md",
+                     row=header_row, column="count")
 
 
 def _load(path: Path) -> tuple[pd.DataFrame, list[str], int]:
@@ -104,7 +126,7 @@ def _load_sheet(path: Path) -> tuple[pd.DataFrame, list[str], int]:
                 _check_names(path, header, i + 1)
                 body.columns = [h or f"_blank{j}" for j, h in enumerate(header)]
                 body["_row"] = np.arange(i + 2, i + 2 + len(body))
-                blank = (body.drop(columns="_row").apply(lambda c: c.str.strip()) == "").all(1)
+                blank = (body.drop(columns="_row").apply(lambda c: c.str.strip()) == "").all(axis=1)
                 return body[~blank], header, i + 1
     raise InputError(str(path), f"no sheet has a header row with 'year' in its first 20 rows; "
                      f"sheets found: {book.sheet_names}", FIX, row=1)
@@ -160,8 +182,10 @@ def _cases(frame: pd.DataFrame, path: Path, columns: dict, header_row: int) -> R
     read_rows = frame[["year", "value_low", "value_high"]]
     sieve = Sieve(frame)
     _common_rules(sieve, frame, year_problem)
-    sieve.drop(frame["sex"] == "total", "a case has one sex, not 'total'", "sex", frame["sex"])
-    sieve.drop(frame["age"] == "total", "a case has one age, not 'total'", "age", frame["age"])
+    sieve.drop(frame["sex"] == "total", "a case has one sex, not 'total'", "sex",
+               frame["_sex_raw"])
+    sieve.drop(frame["age"] == "total", "a case has one age, not 'total'", "age",
+               frame["_age_raw"])
     iso, harm = _countries(sieve, frame)
     alive = pd.Series(sieve.alive, index=frame.index)
     repeated = alive & (frame["case_id"] != "") & frame["case_id"].where(alive).duplicated()
@@ -188,8 +212,9 @@ def _defaults(frame: pd.DataFrame) -> pd.DataFrame:
     frame["indicator"] = frame["indicator"].str.lower().replace("", "detected_victims")
     blank = "unknown" if case else "total"
     frame["_sex_raw"], frame["_age_raw"] = frame["sex"], frame["age"]
-    frame["sex"] = [blank if s == "" else (sex_label(s) or "?") for s in frame["sex"]]
-    frame["age"] = [blank if a == "" else (age_label(a) or "?") for a in frame["age"]]
+    for col, label in (("sex", sex_label), ("age", age_label)):  # once per distinct text
+        seen = {v: blank if v == "" else (label(v) or "?") for v in frame[col].unique()}
+        frame[col] = frame[col].map(seen)
     return frame
 
 
@@ -211,7 +236,7 @@ def _countries(sieve: Sieve, frame: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
         harm = countries.harmonise(frame[col], MAPPING, rows=frame["_row"])
         suggestion = frame[col].map(dict(zip(harm.report.get("raw", []),
                                              harm.report.get("suggestion", []),
-                                             strict=True))).fillna("")
+                                             strict=True))).astype(object).fillna("")
         sieve.drop(harm.kind == "unknown", f"{col} missing or unknown", col, frame[col],
                    _notes(frame[col]))
         sieve.drop(harm.kind.isin(["aggregate", "debris", "nationals"]),
