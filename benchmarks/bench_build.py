@@ -28,7 +28,9 @@ def main() -> None:
         figures = sorted(p.name for p in Path(out, "figures").glob("*.png"))
     if run.returncode:
         sys.exit(f"build failed:\n{run.stderr[-2000:]}")
-    steps = dict(re.findall(r"\] (\S+\.ipynb) \.\.\.\n\s+done in (\d+) s", run.stderr))
+    # Kernel warnings can fall between a notebook's start and end lines: match them apart.
+    names = re.findall(r"\] (\S+\.ipynb) \.\.\.", run.stderr)
+    steps = dict(zip(names, re.findall(r"done in (\d+) s", run.stderr), strict=True))
     result = {"machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
               "total_s": round(total, 1), "per_notebook_s": {k: int(v) for k, v in steps.items()},
               "figures": len(figures)}

@@ -46,3 +46,13 @@ def use(data: str | os.PathLike | None = None, figures: str | os.PathLike | None
         os.environ["ANALYSIS_DATA_DIR"] = str(Path(data).resolve())
     if figures:
         os.environ["ANALYSIS_FIGURES_DIR"] = str(Path(figures).resolve())
+
+
+def data_file(name: str) -> Path:
+    """Return a processed table from the active data folder, else the committed copy.
+
+    A folder made by ``ingest`` holds the flows of the sources ingested into it; tables it
+    does not hold (the 3P index, TIP tiers) come from ``data/processed``.
+    """
+    own = data_dir() / name
+    return own if own.exists() else PROCESSED / name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import countries
+from analysis import countries, disclosure, export
 from analysis.flows import format_interval, from_origins, sum_bounds
 
 #: The two routes the project is about, as destination sets.
@@ -69,6 +69,16 @@ def origin_mix(flows: pd.DataFrame, routes: dict = ROUTES) -> pd.DataFrame:
         columns=["origin", "value_low", "value_high", "censored", "route"])
 
 
+def period_pairs(flows: pd.DataFrame, periods: list[tuple[int, int]]) -> dict[str, pd.DataFrame]:
+    """Sum flows per origin-destination pair within each period, keyed by a label."""
+    out = {}
+    for a, b in periods:
+        label = f"{a}-{b}" if a != b else f"{a}"
+        out[label] = sum_bounds(flows[(flows.year >= a) & (flows.year <= b)],
+                                ["origin", "destination"])
+    return out
+
+
 def destination_totals(flows: pd.DataFrame) -> pd.DataFrame:
     """Total detected victims per destination over the period, with its display group."""
     out = sum_bounds(flows, ["destination"])
@@ -83,8 +93,13 @@ def group_totals(flows: pd.DataFrame) -> pd.DataFrame:
     return sum_bounds(groups, ["group"]).sort_values("value_low", ascending=False)
 
 
-def findings(flows: pd.DataFrame) -> dict:
+def findings(flows: pd.DataFrame, kind: str = "aggregate") -> dict:
     """Facts the routes notebook states, derived from the data (never typed in by hand).
+
+    Args:
+        flows: Cross-border flows of one source.
+        kind: ``aggregate`` or ``case``; for case records a total under 11 is stated as
+            "fewer than 11", never as its value.
 
     Returns:
         A dict of numbers and names; the notebook asserts the comparisons it states.
@@ -106,7 +121,8 @@ def findings(flows: pd.DataFrame) -> dict:
         "first_year": int(years[0]), "last_year": int(years[-1]), "n_years": len(years),
         "total": (int(flows.value_low.sum()), int(flows.value_high.sum())),
         "japan": japan, "europe": europe,
-        "japan_text": format_interval(*japan), "europe_text": format_interval(*europe),
+        "japan_text": stated(*japan, kind), "europe_text": stated(*europe, kind),
+        "total_text": stated(int(flows.value_low.sum()), int(flows.value_high.sum()), kind),
         "europe_exceeds_japan": europe[0] > japan[1],
         "japan_rank": japan_rank, "n_destinations": int(dests.destination.nunique()),
         "top_destination": dests.iloc[0].destination,
@@ -124,6 +140,84 @@ SOURCE_NOTES = {
 }
 
 
+UNITS = {"glotip": "detected victims", "ctdc": "registered victims (cases)",
+         "template_counts": "victims (counts supplied)", "template_cases": "victims (cases)"}
+
+
+CAVEATS = {
+    "glotip": "Detected victims are detections, not prevalence: they depend on how hard each "
+              "country looks and on which countries report.",
+    "ctdc": "Registered cases are victims identified and assisted by the reporting "
+            "organisations, not prevalence; small groups are suppressed (k = 11).",
+}
+
+
+def caveat(source: str) -> str:
+    """Return the caveat printed under a source's figures."""
+    return CAVEATS.get(source, "Counts are identified victims, not prevalence; small groups "
+                               "from case records are suppressed (k = 11).")
+
+
+def unit(source: str) -> str:
+    """Return what a source counts, for axis labels."""
+    return UNITS.get(source, "victims")
+
+
 def source_note(source: str) -> str:
     """Return the source line printed under a figure."""
     return SOURCE_NOTES.get(source, f"Source: {source}.")
+
+
+def stated(low: int, high: int, kind: str) -> str:
+    """Format a count for running text, hiding a small group from case records."""
+    k = export.threshold(kind)
+    if kind == "case" and 0 < high < k:
+        return f"fewer than {k}"
+    return format_interval(low, high)
+
+
+def protect_series(series: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Hide yearly route sizes under k for case records (no totals are shown beside them).
+
+    Returns:
+        The series with a boolean ``suppressed`` column; suppressed values become NaN.
+    """
+    out = series.copy()
+    out["suppressed"] = False
+    if kind != "case":
+        return out
+    small = (out.value_low > 0) & (out.value_low < export.threshold(kind))
+    out["value_low"] = out.value_low.astype(float).mask(small)
+    out["value_high"] = out.value_high.astype(float).mask(small)
+    out["suppressed"] = small
+    return out
+
+
+def protect_mix(mix: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Prepare the origin mix for publication, with each route's total as ``route_total``.
+
+    Published aggregates are shown whole. For case records the route x origin table is
+    suppressed with its totals (primary and secondary suppression, k = 11): hidden cells
+    are dropped and a hidden route total becomes NaN.
+    """
+    if kind != "case":
+        totals = mix.groupby("route").value_low.transform("sum")
+        return mix.assign(route_total=totals)
+    wide = mix.pivot_table(index="route", columns="origin", values="value_low",
+                           aggfunc="sum", fill_value=0)
+    safe = disclosure.suppress(wide, k=export.threshold(kind), margins=True)
+    total = safe.attrs["total"]
+    route_total = safe[total].drop(index=total)
+    long = safe.drop(index=total, columns=total).stack(future_stack=True).dropna()
+    out = long.rename("value_low").reset_index()
+    out.columns = ["route", "origin", "value_low"]
+    out = out[out.value_low > 0].assign(value_high=lambda d: d.value_low, censored=False)
+    out["route_total"] = out.route.map(route_total.astype(float))
+    return out.reset_index(drop=True)
+
+
+def protect_destinations(dest: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Drop destination totals under k for case records (no grand total is shown)."""
+    if kind != "case":
+        return dest
+    return dest[dest.value_low >= export.threshold(kind)].reset_index(drop=True)

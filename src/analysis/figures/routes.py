@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis import countries, geo
 from analysis.figures import GROUP_COLOURS, use_style
-from analysis.flows import CENSOR_THRESHOLD, sum_bounds
+from analysis.flows import CENSOR_THRESHOLD
 
 DETECTION_NOTE = ("Detected victims are detections, not prevalence: they depend on how hard "
                   "each country looks and on which countries report.")
@@ -15,6 +15,12 @@ ORIGIN_FILL = "#cfe8d8"
 LAND = "#e6e6e6"
 #: Width in points of a line of 1,000 detected victims (square-root scaling).
 WIDTH_PER_SQRT = 5.0 / np.sqrt(1000)
+
+
+def _wrap(text: str, width: int = 160) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width)
 
 
 def drawable(table: pd.DataFrame, threshold: int = CENSOR_THRESHOLD):
@@ -59,14 +65,15 @@ def _draw_lines(ax, flows: pd.DataFrame, lon0: float) -> int:
     return len(lines)
 
 
-def _legend(ax, groups: list[str], examples=(10, 100, 1000)) -> None:
+def _legend(ax, groups: list[str], censored: bool, examples=(10, 100, 1000)) -> None:
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=GROUP_COLOURS[g], linewidth=3, label=g) for g in groups]
     handles += [Line2D([], [], color="#555555", linewidth=float(line_width(v)),
-                       label=f"{v:,} detected") for v in examples]
-    handles.append(Line2D([], [], color="#555555", linewidth=1.5, linestyle=(0, (3, 1.5)),
-                          label="includes censored (<5) values;\nwidth = lower bound"))
+                       label=f"{v:,} victims") for v in examples]
+    if censored:
+        handles.append(Line2D([], [], color="#555555", linewidth=1.5, linestyle=(0, (3, 1.5)),
+                              label="includes censored (<5) values;\nwidth = lower bound"))
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.55, 0.0), fontsize=7.5,
               ncol=2, frameon=True,
               framealpha=0.85, edgecolor="none", borderpad=0.6)
@@ -87,7 +94,8 @@ def _extent(ax, lon0: float) -> None:
 def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
              origins=countries.SOUTHEAST_ASIA, ax=None, legend: bool = True,
              source_note: str = "Source: UNODC GLOTIP data (dataUNODC).",
-             threshold: int = CENSOR_THRESHOLD) -> tuple:
+             threshold: int = CENSOR_THRESHOLD, hide_sums: bool = False,
+             caveat: str = DETECTION_NOTE) -> tuple:
     """Map flows of detected victims as great-circle lines, width by count.
 
     Args:
@@ -99,6 +107,8 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
         legend: Draw the legend.
         source_note: Source line printed under the map.
         threshold: Smallest flow drawn (5 for published aggregates, 11 for case records).
+        hide_sums: Do not print the total of the flows not drawn (case records).
+        caveat: What the counts are and are not, printed under the map.
 
     Returns:
         (figure, summary dict with flows drawn, not drawn and their counts).
@@ -121,44 +131,64 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
     note = (f"{n} flows of at least {threshold} drawn; {len(hidden)} smaller or "
             f"uncertain flows ({summary['not_drawn_low']:,}-{summary['not_drawn_high']:,} "
             f"victims) not drawn.")
+    if hide_sums:  # case records: a sum of hidden flows could reveal one small group
+        note = f"{n} flows of at least {threshold} drawn; smaller flows not drawn."
+        summary = {"drawn": n, "not_drawn": len(hidden)}
     ax.text(0.0, -0.02, note, transform=ax.transAxes, fontsize=7.5, va="top", color="#333333")
     if legend:
         groups = [g for g in GROUP_COLOURS if g in set(draw.destination.map(
             countries.destination_group))]
-        _legend(ax, groups)
-        ax.text(0.0, -0.07, f"{DETECTION_NOTE} {source_note}", transform=ax.transAxes,
+        _legend(ax, groups, censored=bool((draw.value_low < draw.value_high).any()))
+        ax.text(0.0, -0.07, f"{caveat} {source_note}", transform=ax.transAxes,
                 fontsize=7.5, va="top", color="#333333")
     return fig, summary
 
 
-def flow_map_periods(flows: pd.DataFrame, periods: list[tuple[int, int]],
-                     lon0: float = geo.DEFAULT_LON0, origins=countries.SOUTHEAST_ASIA,
-                     threshold: int = CENSOR_THRESHOLD, source_note: str = ""):
-    """Small multiples: one flow map per period (flows summed within each period)."""
+def flow_map_periods(by_period: dict[str, pd.DataFrame], lon0: float = geo.DEFAULT_LON0,
+                     origins=countries.SOUTHEAST_ASIA, threshold: int = CENSOR_THRESHOLD,
+                     source_note: str = "", hide_sums: bool = False,
+                     caveat: str = DETECTION_NOTE):
+    """Small multiples: one flow map per period.
+
+    Args:
+        by_period: Period label -> flows summed per pair (see
+            :func:`analysis.routes.period_pairs`).
+        lon0: Central meridian.
+        origins: Origin countries to shade.
+        threshold: Smallest flow drawn.
+        source_note: Source line under the last map.
+        hide_sums: Do not print totals of flows not drawn (case records).
+        caveat: What the counts are and are not.
+
+    Returns:
+        (figure, one summary dict per period).
+    """
     import matplotlib.pyplot as plt
 
     use_style()
-    fig, axes = plt.subplots(len(periods), 1, figsize=(9, 4.3 * len(periods)))
+    fig, axes = plt.subplots(len(by_period), 1, figsize=(9, 4.3 * len(by_period)))
     axes = np.atleast_1d(axes)
     summaries = []
-    for ax, (a, b) in zip(axes, periods, strict=True):
-        sel = flows[(flows.year >= a) & (flows.year <= b)]
-        pairs = sum_bounds(sel, ["origin", "destination"])
-        label = f"{a}-{b}" if a != b else f"{a}"
+    for ax, (label, pairs) in zip(axes, by_period.items(), strict=True):
         _, s = flow_map(pairs, label, lon0, origins, ax=ax, legend=(ax is axes[-1]),
-                        threshold=threshold, source_note=source_note)
+                        threshold=threshold, source_note=source_note, hide_sums=hide_sums,
+                        caveat=caveat)
         summaries.append({"period": label, **s})
-    fig.suptitle("Detected victims from Southeast Asia by period", x=0.01, ha="left",
+    fig.suptitle("Victims from Southeast Asia by period", x=0.01, ha="left",
                  fontweight="bold")
     return fig, summaries
 
 
-def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame):
+def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame,
+                     unit: str = "detected victims", caveat: str = DETECTION_NOTE):
     """Size of the Japan and Europe routes by year, with the censoring band and reporters.
 
     Args:
-        series: Columns route, year, value_low, value_high.
+        series: Columns route, year, value_low, value_high (and ``suppressed``, True
+            where a small count from case records is hidden).
         reporters: Columns route, year, n (destination countries reporting that year).
+        unit: What is counted (y-axis label).
+        caveat: What the counts are and are not (footnote).
 
     Returns:
         The figure.
@@ -181,31 +211,49 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame):
                 label="lower bound")
         ax.plot(s.index, s.value_high, color=colour, linewidth=0.8, linestyle=":",
                 label="upper bound")
-        missing = [y for y in years if np.isnan(s.at[y, "value_low"])]
-        for y in missing:
-            ax.axvspan(y - 0.5, y + 0.5, color="#f2f2f2", zorder=0)
+        hidden = s["suppressed"].fillna(False).astype(bool) if "suppressed" in s else \
+            pd.Series(False, index=s.index)
+        for y in years:
+            if hidden[y]:
+                ax.axvspan(y - 0.5, y + 0.5, facecolor="none", edgecolor="#999999",
+                           hatch="///", linewidth=0, zorder=0)
+            elif np.isnan(s.at[y, "value_low"]):
+                ax.axvspan(y - 0.5, y + 0.5, color="#f2f2f2", zorder=0)
         ax.set_title(route, loc="left")
-        ax.set_ylabel("detected victims" if j == 0 else "")
-        ax.set_ylim(bottom=0)
+        ax.set_ylabel(unit if j == 0 else "")
+        ax.set_ylim(0, max(1.0, np.nanmax(s.value_high.to_numpy(dtype=float), initial=0) * 1.08))
+        ax.set_xlim(years.start - 0.6, years.stop - 0.4)
         if j == 0:
-            ax.legend(loc="upper left", fontsize=7.5)
+            handles, labels = ax.get_legend_handles_labels()
+            if not (s.value_low < s.value_high).any():  # no censored cells: no band to explain
+                handles, labels = handles[1:2], labels[1:2]
+            ax.legend(handles, labels, loc="upper left", fontsize=7.5)
         r = reporters[reporters.route == route].set_index("year").reindex(years).fillna(0)
         axes[1, j].bar(r.index, r.n, color=colour, alpha=0.6, width=0.7)
         axes[1, j].set_ylabel("reporting\ncountries" if j == 0 else "")
         axes[1, j].yaxis.get_major_locator().set_params(integer=True)
+        if len(years) <= 8:  # MaxNLocator falls back to fractions on very short spans
+            axes[1, j].set_xticks(list(years))
+        else:
+            axes[1, j].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     for ax in axes[1]:
         ax.set_xlabel("year of detection")
     # supxlabel, unlike fig.text, gets room from the constrained layout.
-    fig.supxlabel("Grey years: no data reported for the route. " + DETECTION_NOTE,
+    hatch = ("Hatched years: fewer than 11 cases, suppressed. "
+             if "suppressed" in series and series["suppressed"].any() else "")
+    fig.supxlabel(_wrap("Grey years: no data reported for the route. " + hatch + caveat),
                   fontsize=7.5, x=0.01, ha="left", color="#333333")
     return fig
 
 
-def origin_mix(mix: pd.DataFrame):
+def origin_mix(mix: pd.DataFrame, unit: str = "detected victims"):
     """Horizontal stacked bars: each route's detected victims by Southeast Asian origin.
 
     Args:
-        mix: Columns route, origin, value_low, value_high (totals over the period).
+        mix: Columns route, origin, value_low, value_high (totals over the period) and
+            route_total (NaN when suppressed); see :func:`analysis.routes.protect_mix`.
+            Hidden cells are absent, so a bar may not reach 100%.
+        unit: What is counted (axis label).
 
     Returns:
         The figure.
@@ -219,8 +267,12 @@ def origin_mix(mix: pd.DataFrame):
     colours = {o: cmap(i % 10) for i, o in enumerate(order)}
     fig, ax = plt.subplots(figsize=(10, 1.0 + 0.9 * len(routes)))
     for i, route in enumerate(routes):
-        sub = mix[mix.route == route].set_index("origin").reindex(order).fillna(0)
-        total = sub.value_low.sum()
+        sub = mix[mix.route == route].set_index("origin").reindex(order)
+        total = mix.loc[mix.route == route, "route_total"].iloc[0]
+        sub = sub.drop(columns="route_total").fillna(0)
+        if not total or np.isnan(total):
+            ax.text(0.01, i, "route total suppressed (small counts)", va="center", fontsize=8)
+            continue
         left = 0.0
         for origin, row in sub.iterrows():
             if row.value_low <= 0:
@@ -233,13 +285,14 @@ def origin_mix(mix: pd.DataFrame):
                 ax.text(left + share / 2, i, f"{countries.name(origin)}\n{share:.0%}",
                         ha="center", va="center", fontsize=7.5, color="white")
             left += share
-        ax.text(1.01, i, f"{int(sub.value_low.sum()):,}-{int(sub.value_high.sum()):,}",
-                va="center", fontsize=8)
+        shown_high = int(sub.value_high.sum() + total - sub.value_low.sum())
+        label = f"{int(total):,}" if shown_high == total else f"{int(total):,}-{shown_high:,}"
+        ax.text(1.01, i, label, va="center", fontsize=8)
     ax.set_yticks(range(len(routes)), routes)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel("share of detected victims (lower bounds); right: total (interval)")
+    ax.set_xlabel(f"share of {unit} (lower bounds); right: total (interval)")
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=True))
     ax.legend(uniq.values(), uniq.keys(), ncol=min(6, len(uniq)), loc="upper center",
@@ -249,7 +302,8 @@ def origin_mix(mix: pd.DataFrame):
 
 
 def top_destinations(table: pd.DataFrame, highlight=("JPN",), n: int = 15,
-                     title: str = "Largest destinations of Southeast Asian victims"):
+                     title: str = "Largest destinations of Southeast Asian victims",
+                     unit: str = "detected victims", caveat: str = DETECTION_NOTE):
     """Bar chart of the largest destinations of Southeast Asian victims, with intervals.
 
     Args:
@@ -257,6 +311,8 @@ def top_destinations(table: pd.DataFrame, highlight=("JPN",), n: int = 15,
         highlight: Destinations drawn in their group colour with a bold label.
         n: How many destinations.
         title: Axes title (say the period).
+        unit: What is counted (axis label).
+        caveat: What the counts are and are not (footnote).
 
     Returns:
         The figure.
@@ -280,9 +336,9 @@ def top_destinations(table: pd.DataFrame, highlight=("JPN",), n: int = 15,
     for tick, d in zip(ax.get_yticklabels(), top.destination, strict=True):
         if d in highlight:
             tick.set_fontweight("bold")
-    ax.set_xlabel("detected victims from Southeast Asia (bar: lower bound; whisker: upper)")
+    ax.set_xlabel(f"{unit} from Southeast Asia (bar: lower bound; whisker: upper)")
     ax.set_title(title, loc="left")
-    fig.supxlabel(DETECTION_NOTE, fontsize=7, x=0.01, ha="left", color="#333333")
+    fig.supxlabel(_wrap(caveat, 120), fontsize=7, x=0.01, ha="left", color="#333333")
     from matplotlib.patches import Patch
 
     present = [g for g in GROUP_COLOURS if g in set(groups)]
