@@ -31,3 +31,24 @@ def test_world_layer_has_a_provenance_record():
     record = provenance.verify(data)
     assert "Natural Earth" in record["producer"] and "public domain" in record["licence"]
     assert json.loads(data.read_text())["type"] == "Topology"
+
+
+def test_project_authored_folders_have_provenance_with_current_checksums():
+    for folder in (paths.MAPPINGS, paths.PROTECTION, paths.TEMPLATES):
+        record = provenance.verify_folder(folder)
+        assert record["producer"] and record["method"] and record["files"], folder
+
+
+def test_folder_provenance_catches_a_changed_or_unlisted_file(tmp_path):
+    import pytest
+
+    (tmp_path / "a.csv").write_text("raw,iso3\nX,XXX\n")
+    provenance.write_folder_record(tmp_path, {"producer": "test", "method": "test"})
+    provenance.verify_folder(tmp_path)
+    (tmp_path / "a.csv").write_text("raw,iso3\nX,YYY\n")
+    with pytest.raises(ValueError, match="changed"):
+        provenance.verify_folder(tmp_path)
+    provenance.write_folder_record(tmp_path, {"producer": "test", "method": "test"})
+    (tmp_path / "b.csv").write_text("new\n")
+    with pytest.raises(ValueError, match="without provenance"):
+        provenance.verify_folder(tmp_path)
