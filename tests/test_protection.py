@@ -1,15 +1,14 @@
 """Protection: as-of at interval edges, index arithmetic, sensitivity, regions, the notebook."""
 
 import datetime as dt
-import io
-import json
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_report
 
-from analysis import build, countries, protection
+from analysis import countries, protection
 from analysis.sources import threep
 
 CODEBOOK = protection.load_codebook()
@@ -237,20 +236,13 @@ def test_compare_with_threep():
 
 @pytest.mark.notebooks
 def test_protection_notebook_runs_end_to_end(tmp_path):
-    log = io.StringIO()
-    assert build.run(only=["02"], out=tmp_path, timeout=300, log=log) == 0, log.getvalue()
-    figs = tmp_path / "figures"
-    for name in ("protection-heatmap", "protection-optional-gap", "protection-ranking",
-                 "protection-timeline", "protection-validity-3p"):
-        for ext in ("pdf", "svg", "png", "json"):
-            assert (figs / f"{name}.{ext}").stat().st_size > 0, f"{name}.{ext}"
-        side = json.loads((figs / f"{name}.json").read_text())
+    sidecars, _ = run_report("02", tmp_path, (
+        "protection-heatmap", "protection-optional-gap", "protection-ranking",
+        "protection-timeline", "protection-validity-3p"))
+    for side in sidecars.values():
         assert "coding.csv" in side["inputs"] and side["parameters"]["seed"] == 20241
-    side = json.loads((figs / "protection-validity-3p.json").read_text())
+    side = sidecars["protection-validity-3p"]
     assert "threep.csv" in side["inputs"] and side["parameters"]["country_years"] > 300
-    executed = nbformat.read(tmp_path / "notebooks" / "02-protection.ipynb", as_version=4)
-    assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
-                if o.output_type == "error"]
 
 
 def test_committed_protection_notebook_is_clean_and_parameterised():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from analysis import paths
@@ -54,10 +55,11 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
         start = time.perf_counter()
         before = set(figures.glob("*"))
         try:
-            pm.execute_notebook(str(nb), str(executed / nb.name), parameters=params,
-                                cwd=str(paths.NOTEBOOKS), kernel_name="python3",
-                                execution_timeout=timeout, progress_bar=False,
-                                request_save_on_cell_execute=False)
+            with _kernel_log(executed / f"{nb.stem}.kernel.log"):
+                pm.execute_notebook(str(nb), str(executed / nb.name), parameters=params,
+                                    cwd=str(paths.NOTEBOOKS), kernel_name="python3",
+                                    execution_timeout=timeout, progress_bar=False,
+                                    request_save_on_cell_execute=False)
         except pm.PapermillExecutionError as exc:
             first = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")[:80]
             print(f"FAILED {nb.name}: cell {exc.exec_count} ({first!r}): {exc.ename}: "
@@ -69,3 +71,22 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
               f"{', '.join(new) if new else '(updated existing)'}", file=log, flush=True)
     print(f"figures in {figures}", file=log)
     return 0
+
+
+@contextmanager
+def _kernel_log(path: Path):
+    """Send what the kernel process writes to stderr into ``path`` instead of the terminal.
+
+    The kernel inherits file descriptor 2; its start-up and shut-down chatter would bury
+    the progress lines. What it writes stays available in the log file.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("source", choices=["glotip", "ctdc", "template"])
     ingest.add_argument("path", type=Path)
     ingest.add_argument("--data-dir", type=Path, help="target folder (default data/processed)")
+
+    derive = sub.add_parser("derive", help="re-derive the 3P or TIP table from its published file")
+    derive.add_argument("table", choices=["threep", "tip"])
+    derive.add_argument("paths", nargs="*", type=Path,
+                        help="published file(s) or folder (default: the copy in ../shared/data)")
+    derive.add_argument("--out", type=Path, help="output folder (default data/processed)")
     return parser
 
 
@@ -38,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                              timeout=args.timeout)
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "derive":
+            return _derive(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -63,4 +71,15 @@ def _ingest(args) -> int:
           f"names: {unmatched:,}")
     print(f"written to {target}/ (report: {result.source}_report.md; the files replaced are "
           f"kept under versions/)")
+    return 0
+
+
+def _derive(args) -> int:
+    from analysis.sources import threep, tip
+
+    module = {"threep": threep, "tip": tip}[args.table]
+    src = args.paths[0] if len(args.paths) == 1 else (args.paths or None)
+    result, written = module.regenerate(src, args.out)
+    print(f"{args.table}: {len(result.table):,} rows, {len(result.quarantine):,} quarantined, "
+          f"{len(result.review):,} names to review; wrote {', '.join(map(str, written))}")
     return 0

@@ -201,6 +201,12 @@ def _roll_back(moved: list[Path], backup: Path, versions: Path, had_versions: bo
         versions.rmdir()
 
 
+def _md_table(columns: list[str], rows: list[tuple]) -> list[str]:
+    """Return the lines of a Markdown table."""
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return out + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+
+
 def render_report(result: ReadResult) -> str:
     """Render a readable ingest report (Markdown)."""
     c = result.conservation
@@ -238,21 +244,19 @@ def render_report(result: ReadResult) -> str:
     h = result.harmonisation
     lines += ["", "## Country names needing review", ""]
     if len(h):
-        lines += ["| raw | method | iso3 | rows | first rows | suggestion |",
-                  "|---|---|---|---:|---|---|"]
-        lines += [f"| {r.raw} | {r.method} | {r.iso3} | {r.n_rows} | {r.rows} | "
-                  f"{r.suggestion or ('none found' if r.method == 'unmatched' else '')} |"
-                  for r in h.itertuples()]
+        lines += _md_table(["raw", "method", "iso3", "rows", "first rows", "suggestion"],
+                           [(r.raw, r.method, r.iso3, r.n_rows, r.rows, r.suggestion or (
+                               "none found" if r.method == "unmatched" else ""))
+                            for r in h.itertuples()])
     else:
         lines.append("None: every name was in the reviewed mapping file or is a standard "
                      "ISO code.")
     d = result.duplicates
     lines += ["", "## Repeated keys", ""]
     if len(d):
-        lines += ["| year | origin | destination | raw names | values | action |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r.year} | {r.origin} | {r.destination} | {r.raw_names} | {r.values} | "
-                  f"{r.action} |" for r in d.itertuples()]
+        lines += _md_table(["year", "origin", "destination", "raw names", "values", "action"],
+                           [(r.year, r.origin, r.destination, r.raw_names, r.values, r.action)
+                            for r in d.itertuples()])
     else:
         lines.append("None.")
     lines += ["", "Detected victims are detections, not prevalence.", ""]

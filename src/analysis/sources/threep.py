@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +163,8 @@ def write_outputs(result: SourceResult, out: Path, inputs: list[Path], citation:
               "reader": f"{module} {READER_VERSION} (analysis {analysis.__version__})",
               "rows": len(result.table), "rows_quarantined": len(result.quarantine),
               "names_for_review": len(result.review),
-              "regenerate": f"python -m {module} {' '.join(_shown(p) for p in inputs)}"}
+              "regenerate": f"python -m analysis derive {module.rsplit('.', 1)[-1]} "
+                            f"{' '.join(_shown(p) for p in inputs)}"}
     rec = provenance.write_record(out, record)
     rep = out.with_name(out.stem.split("_")[0] + "_report.md")
     rep.write_text(report)
@@ -283,7 +282,7 @@ def load(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path or paths.data_dir() / OUT_FILE)
     if not path.exists():
         raise InputError(str(path), "derived 3P table not found",
-                         "run `python -m analysis.sources.threep` to regenerate it")
+                         "run `python -m analysis derive threep` to regenerate it")
     provenance.verify(path)
     table = pd.read_csv(path, dtype={"iso3": str, "raw_name": str}, keep_default_na=False,
                         na_values=[""])
@@ -303,23 +302,3 @@ def regenerate(src: str | Path | None = None, out_dir: str | Path | None = None
     written = write_outputs(result, out, [src], CITATION, "THREEP", "analysis.sources.threep",
                             render_report(result, "3P index: reader report"))
     return result, written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m analysis.sources.threep [PATH] [--out DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.sources.threep", description=__doc__)
-    parser.add_argument("path", nargs="?", type=Path, help="3P CSV (default: ../shared copy)")
-    parser.add_argument("--out", type=Path, help="output folder (default data/processed)")
-    args = parser.parse_args(argv)
-    try:
-        result, written = regenerate(args.path, args.out)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"3P: {len(result.table):,} rows, {len(result.quarantine):,} quarantined, "
-          f"{len(result.review):,} names to review; wrote {', '.join(map(str, written))}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

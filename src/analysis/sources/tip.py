@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +129,7 @@ def load(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path or paths.data_dir() / OUT_FILE)
     if not path.exists():
         raise InputError(str(path), "derived TIP table not found",
-                         "run `python -m analysis.sources.tip` to regenerate it")
+                         "run `python -m analysis derive tip` to regenerate it")
     provenance.verify(path)
     table = pd.read_csv(path, dtype={"iso3": str, "tier_label": str, "raw_name": str},
                         keep_default_na=False, na_values={"tier": [""]})
@@ -151,25 +149,3 @@ def regenerate(src: str | Path | list | None = None, out_dir: str | Path | None 
     written = write_outputs(result, out, files, CITATION, "TIP", "analysis.sources.tip",
                             render_report(result, "TIP tiers: reader report"))
     return result, written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m analysis.sources.tip [PATH ...] [--out DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.sources.tip", description=__doc__)
-    parser.add_argument("paths", nargs="*", type=Path,
-                        help="tier files or a folder (default: ../shared/data/tip_tiers)")
-    parser.add_argument("--out", type=Path, help="output folder (default data/processed)")
-    args = parser.parse_args(argv)
-    src = args.paths[0] if len(args.paths) == 1 else (args.paths or None)
-    try:
-        result, written = regenerate(src, args.out)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"TIP: {len(result.table):,} rows, {len(result.quarantine):,} quarantined, "
-          f"{len(result.review):,} names to review; wrote {', '.join(map(str, written))}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
