@@ -29,3 +29,12 @@ def test_build_with_no_matching_notebook_fails_clearly(tmp_path):
     log = io.StringIO()
     assert build.run(only=["no-such-notebook"], out=tmp_path, log=log) == 1
     assert "no notebook matches" in log.getvalue()
+
+
+def test_build_leaves_the_environment_as_it_found_it(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delenv("ANALYSIS_DATA_DIR", raising=False)
+    monkeypatch.delenv("ANALYSIS_FIGURES_DIR", raising=False)
+    build.run(only=["no-such-notebook"], data_dir=tmp_path, out=tmp_path, log=io.StringIO())
+    assert "ANALYSIS_DATA_DIR" not in os.environ and "ANALYSIS_FIGURES_DIR" not in os.environ

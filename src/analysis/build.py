@@ -34,8 +34,6 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
     Returns:
         0 when every notebook ran, 1 when one failed (the message names cell and error).
     """
-    import papermill as pm
-
     log = log or sys.stderr
     out = Path(out or paths.REPORTS).resolve()
     figures, executed = out / "figures", out / "notebooks"
@@ -43,10 +41,13 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
     executed.mkdir(parents=True, exist_ok=True)
     params = {"DATA_DIR": str(Path(data_dir).resolve()) if data_dir else None,
               "FIGURES_DIR": str(figures)}
-    os.environ["ANALYSIS_FIGURES_DIR"] = str(figures)
-    if data_dir:
-        os.environ["ANALYSIS_DATA_DIR"] = params["DATA_DIR"]
-    todo = notebooks(only)
+    with _environment(ANALYSIS_FIGURES_DIR=str(figures), ANALYSIS_DATA_DIR=params["DATA_DIR"]):
+        return _run_all(notebooks(only), only, params, figures, executed, timeout, log)
+
+
+def _run_all(todo, only, params, figures, executed, timeout, log) -> int:
+    import papermill as pm
+
     if not todo:
         print(f"no notebook matches {only}", file=log)
         return 1
@@ -90,3 +91,20 @@ def _kernel_log(path: Path):
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+@contextmanager
+def _environment(**values: str | None):
+    """Set environment variables for the kernels (None: leave as is); restore them after."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is not None:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
