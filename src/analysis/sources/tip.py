@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis import paths, provenance, schemas
 from analysis.errors import InputError
-from analysis.sources.threep import (
+from analysis.sources.indicators import (
     SourceResult,
     first_of_duplicates,
     match_countries,
@@ -74,7 +74,7 @@ def read(path: str | Path | list[str | Path]) -> SourceResult:
         path: A CSV file, a list of them, or a folder (all ``tip_tiers_*.csv`` in it).
 
     Returns:
-        A :class:`~analysis.sources.threep.SourceResult` whose table has ``iso3, year,
+        A :class:`~analysis.sources.indicators.SourceResult` whose table has ``iso3, year,
         tier, tier_label, raw_name, source_file``; not-ranked rows are kept (tier NaN).
 
     Raises:
