@@ -65,3 +65,8 @@ def test_eu_membership_follows_accession_and_brexit():
                                         ("BRA", "Other")])
 def test_destination_groups(iso3, group):
     assert countries.destination_group(iso3) == group
+
+
+def test_the_spelling_list_is_every_southeast_asian_row_of_the_mapping():
+    mapping = countries.load_mapping("glotip")
+    assert set(mapping[mapping.iso3.isin(countries.SOUTHEAST_ASIA)].raw) == set(SEA_SPELLINGS)
