@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 import analysis
-from analysis import countries, paths, provenance
+from analysis import countries, paths, provenance, schemas
 from analysis.errors import InputError
 
 #: Bump when a reader's output changes; written into the provenance record.
@@ -185,3 +185,25 @@ def render_report(result: SourceResult, title: str) -> str:
 
 
 # --------------------------------------------------------------------------- 3P reader
+
+
+def load_table(path: str | Path | None, name: str, table: str, schema, **read_kw) -> pd.DataFrame:
+    """Load a derived indicator table, checking its provenance record and schema.
+
+    Args:
+        path: The file; default: ``name`` in the active data folder, else the committed copy.
+        name: File name under ``data/processed`` (``threep.csv``, ``tip_tiers.csv``).
+        table: Short id for messages and the derive command (``threep``, ``tip``).
+        schema: The pandera schema to check.
+        **read_kw: Extra arguments for :func:`pandas.read_csv` (dtypes, missing values).
+
+    Raises:
+        InputError: The table is missing or breaks its schema.
+    """
+    path = Path(path or paths.data_file(name))
+    if not path.exists():
+        raise InputError(str(path), f"derived {table} table not found",
+                         f"run `python -m analysis derive {table}` to regenerate it")
+    provenance.verify(path)
+    frame = pd.read_csv(path, keep_default_na=False, **read_kw)
+    return schemas.validate(frame, schema, str(path))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths, provenance, schemas
-from analysis.errors import InputError
+from analysis import paths, schemas
 from analysis.sources.indicators import (
     MISSING,
     SourceResult,
     first_of_duplicates,
+    load_table,
     match_countries,
     quarantine,
     read_csv,
@@ -111,14 +111,8 @@ def _sum_check(table: pd.DataFrame) -> str:
 
 def load(path: str | Path | None = None) -> pd.DataFrame:
     """Load the project's derived 3P table, checking it against its provenance record."""
-    path = Path(path or paths.data_dir() / OUT_FILE)
-    if not path.exists():
-        raise InputError(str(path), "derived 3P table not found",
-                         "run `python -m analysis derive threep` to regenerate it")
-    provenance.verify(path)
-    table = pd.read_csv(path, dtype={"iso3": str, "raw_name": str}, keep_default_na=False,
-                        na_values=[""])
-    return schemas.validate(table, schemas.THREEP, str(path))
+    return load_table(path, OUT_FILE, "threep", schemas.THREEP,
+                      dtype={"iso3": str, "raw_name": str}, na_values=[""])
 
 
 def regenerate(src: str | Path | None = None, out_dir: str | Path | None = None

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import paths, provenance, schemas
+from analysis import paths, schemas
 from analysis.errors import InputError
 from analysis.sources.indicators import (
     SourceResult,
     first_of_duplicates,
+    load_table,
     match_countries,
     quarantine,
     read_csv,
@@ -126,14 +127,9 @@ def _files(path: str | Path | list[str | Path]) -> list[Path]:
 
 def load(path: str | Path | None = None) -> pd.DataFrame:
     """Load the project's derived tier table, checking it against its provenance record."""
-    path = Path(path or paths.data_dir() / OUT_FILE)
-    if not path.exists():
-        raise InputError(str(path), "derived TIP table not found",
-                         "run `python -m analysis derive tip` to regenerate it")
-    provenance.verify(path)
-    table = pd.read_csv(path, dtype={"iso3": str, "tier_label": str, "raw_name": str},
-                        keep_default_na=False, na_values={"tier": [""]})
-    return schemas.validate(table, schemas.TIP, str(path))
+    return load_table(path, OUT_FILE, "tip", schemas.TIP,
+                      dtype={"iso3": str, "tier_label": str, "raw_name": str},
+                      na_values={"tier": [""]})
 
 
 def regenerate(src: str | Path | list | None = None, out_dir: str | Path | None = None
