@@ -38,3 +38,11 @@ def test_build_leaves_the_environment_as_it_found_it(tmp_path, monkeypatch):
     monkeypatch.delenv("ANALYSIS_FIGURES_DIR", raising=False)
     build.run(only=["no-such-notebook"], data_dir=tmp_path, out=tmp_path, log=io.StringIO())
     assert "ANALYSIS_DATA_DIR" not in os.environ and "ANALYSIS_FIGURES_DIR" not in os.environ
+
+
+def test_build_on_a_folder_without_flows_exits_2_before_running(tmp_path, capsys):
+    assert cli.main(["build", "--data-dir", str(tmp_path / "empty"), "--out",
+                     str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "no flows.csv" in err and "python -m analysis ingest" in err
+    assert not (tmp_path / "out").exists()

@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             from analysis import build
 
+            _check_data_dir(args.data_dir)
             return build.run(only=args.only, data_dir=args.data_dir, out=args.out,
                              timeout=args.timeout)
         if args.command == "ingest":
@@ -83,3 +84,13 @@ def _derive(args) -> int:
     print(f"{args.table}: {len(result.table):,} rows, {len(result.quarantine):,} quarantined, "
           f"{len(result.review):,} names to review; wrote {', '.join(map(str, written))}")
     return 0
+
+
+def _check_data_dir(data_dir: Path | None) -> None:
+    """Refuse a data folder without a flows table before any notebook starts."""
+    if data_dir is None:
+        return
+    if not (data_dir / "flows.csv").exists():
+        raise InputError(str(data_dir), "no flows.csv in this data folder",
+                         "ingest a source into it first: python -m analysis ingest "
+                         f"glotip|ctdc|template FILE --data-dir {data_dir}")
