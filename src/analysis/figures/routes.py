@@ -74,9 +74,8 @@ def _legend(ax, groups: list[str], censored: bool, examples=(10, 100, 1000)) -> 
     if censored:
         handles.append(Line2D([], [], color="#555555", linewidth=1.5, linestyle=(0, (3, 1.5)),
                               label="includes censored (<5) values;\nwidth = lower bound"))
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.55, 0.0), fontsize=7.5,
-              ncol=2, frameon=True,
-              framealpha=0.85, edgecolor="none", borderpad=0.6)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.05), fontsize=7.5,
+              ncol=4, frameon=False)
 
 
 def _extent(ax, lon0: float) -> None:
@@ -95,7 +94,7 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
              origins=countries.SOUTHEAST_ASIA, ax=None, legend: bool = True,
              source_note: str = "Source: UNODC GLOTIP data (dataUNODC).",
              threshold: int = CENSOR_THRESHOLD, hide_sums: bool = False,
-             caveat: str = DETECTION_NOTE) -> tuple:
+             caveat: str = DETECTION_NOTE, subtitle: bool = True) -> tuple:
     """Map flows of detected victims as great-circle lines, width by count.
 
     Args:
@@ -104,11 +103,12 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
         lon0: Central meridian of the Equal Earth projection.
         origins: Origin countries to shade.
         ax: Axes to draw on (a new figure when None).
-        legend: Draw the legend.
-        source_note: Source line printed under the map.
+        legend: Draw the legend (below the map, so it hides no land).
+        source_note: Source line printed under the title.
         threshold: Smallest flow drawn (5 for published aggregates, 11 for case records).
         hide_sums: Do not print the total of the flows not drawn (case records).
-        caveat: What the counts are and are not, printed under the map.
+        caveat: What the counts are and are not, printed under the title.
+        subtitle: Print the caveat and source line under the title.
 
     Returns:
         (figure, summary dict with flows drawn, not drawn and their counts).
@@ -117,14 +117,21 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
 
     use_style()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(11, 5.6))
+        fig, ax = plt.subplots(figsize=(11, 6.0))
     else:
         fig = ax.figure
     draw, hidden = drawable(flows, threshold)
     _basemap(ax, lon0, origins)
     n = _draw_lines(ax, draw, lon0)
     _extent(ax, lon0)
-    ax.set_title(title, loc="left")
+    lines = 0
+    if subtitle:
+        width = int(fig.get_figwidth() * 15)  # characters of 7.5 pt text across the figure
+        text = _wrap(f"{caveat} {source_note}", width)
+        lines = text.count("\n") + 1
+        ax.text(0.0, 1.005, text, transform=ax.transAxes, fontsize=7.5, va="bottom",
+                color="#333333")
+    ax.set_title(title, loc="left", pad=6 + 10 * lines)  # room for the subtitle's lines
     summary = {"drawn": n, "not_drawn": len(hidden),
                "not_drawn_low": int(hidden.value_low.sum()),
                "not_drawn_high": int(hidden.value_high.sum())}
@@ -134,13 +141,11 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
     if hide_sums:  # case records: a sum of hidden flows could reveal one small group
         note = f"{n} flows of at least {threshold} drawn; smaller flows not drawn."
         summary = {"drawn": n, "not_drawn": len(hidden)}
-    ax.text(0.0, -0.02, note, transform=ax.transAxes, fontsize=7.5, va="top", color="#333333")
+    ax.text(0.0, -0.01, note, transform=ax.transAxes, fontsize=7.5, va="top", color="#333333")
     if legend:
         groups = [g for g in GROUP_COLOURS if g in set(draw.destination.map(
             countries.destination_group))]
         _legend(ax, groups, censored=bool((draw.value_low < draw.value_high).any()))
-        ax.text(0.0, -0.07, f"{caveat} {source_note}", transform=ax.transAxes,
-                fontsize=7.5, va="top", color="#333333")
     return fig, summary
 
 
@@ -172,7 +177,7 @@ def flow_map_periods(by_period: dict[str, pd.DataFrame], lon0: float = geo.DEFAU
     for ax, (label, pairs) in zip(axes, by_period.items(), strict=True):
         _, s = flow_map(pairs, label, lon0, origins, ax=ax, legend=(ax is axes[-1]),
                         threshold=threshold, source_note=source_note, hide_sums=hide_sums,
-                        caveat=caveat)
+                        caveat=caveat, subtitle=(ax is axes[0]))
         summaries.append({"period": label, **s})
     fig.suptitle("Victims from Southeast Asia by period", x=0.01, ha="left",
                  fontweight="bold")
