@@ -56,3 +56,24 @@ def test_sex_and_age_breakdowns_stay_separate_from_totals(result):
                        & (result.flows.year == 2019)]
     assert set(zip(mmr.sex, mmr.age, strict=True)) == {("total", "total"), ("female", "total"),
                                                         ("total", "child")}
+
+
+def test_a_clean_export_with_nothing_to_quarantine_reads(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "data_glotip_1"
+    sheet.append(["UNODC"])
+    sheet.append(["14/04/2025"])
+    sheet.append(["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension",
+                  "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE",
+                  "Source"])
+    sheet.append(["JPN", "Japan", "Asia", "Eastern Asia", "Detected trafficking victims",
+                  "by citizenship", "Philippines", "Total", "Total", 2019, "Counts", "12",
+                  "GLOTIP"])
+    path = tmp_path / "clean.xlsx"
+    book.save(path)
+    result = glotip.read(path)
+    assert len(result.quarantine) == 0 and result.flows.value_low.tolist() == [12]
+    assert result.conservation.rows_used.sum() == 1

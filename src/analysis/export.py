@@ -11,7 +11,7 @@ import pandas as pd
 
 import analysis
 from analysis import paths, provenance
-from analysis.disclosure import K_AGGREGATE, K_CASE, audit, export_table  # noqa: F401
+from analysis.disclosure import K_AGGREGATE, K_CASE, audit
 
 FORMATS = ("pdf", "svg", "png")
 

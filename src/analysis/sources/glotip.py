@@ -11,7 +11,14 @@ from python_calamine import CalamineWorkbook
 from analysis import countries
 from analysis.errors import InputError
 from analysis.flows import tidy
-from analysis.sources.common import ReadResult, conservation, parse_values, quarantine_rows
+from analysis.sources.common import (
+    ReadResult,
+    Sieve,
+    check_file,
+    conservation,
+    parse_values,
+    quarantine_rows,
+)
 
 SOURCE = "glotip"
 SHEET = "data_glotip_1"
@@ -51,69 +58,67 @@ def read(path: str | Path) -> ReadResult:
     frame["year"] = frame["year"].where(frame["year"] % 1 == 0).astype("Int64")
     read_rows = frame[["year", "value_low", "value_high"]].copy()
 
-    quarantine = []
-
-    def drop(mask, reason, column, detail=""):
-        nonlocal frame
-        if mask.any():
-            quarantine.append(quarantine_rows(frame, mask, reason, column, frame[column], detail))
-            frame = frame[~mask]
-
+    # Rules in order; each quarantined row keeps the first rule it broke. Rows stay in the
+    # frame (the sieve marks them), so every column below stays aligned with it.
+    sieve = Sieve(frame)
     this_year = date.today().year
-    drop(frame["problem"] != "", frame["problem"], "txtVALUE")
-    drop(frame["year"].isna(), "year is not a whole number", "Year")
-    drop(frame["year"] > this_year, f"year in the future (after {this_year})", "Year")
-    drop(frame["year"] < FIRST_YEAR, f"year before {FIRST_YEAR}", "Year")
-    drop(frame["value_high"] > MAX_PLAUSIBLE,
-         f"implausible count (over {MAX_PLAUSIBLE:,} in one cell): likely debris", "txtVALUE")
+    year, high = frame["year"], frame["value_high"]  # nullable: NA breaks no rule here
+    sieve.drop(frame["problem"] != "", frame["problem"], "txtVALUE", frame["txtVALUE"])
+    sieve.drop(frame["year"].isna(), "year is not a whole number", "Year", frame["Year"])
+    sieve.drop((year > this_year).fillna(False), f"year in the future (after {this_year})", "Year",
+               frame["Year"])
+    sieve.drop((year < FIRST_YEAR).fillna(False), f"year before {FIRST_YEAR}", "Year",
+               frame["Year"])
+    sieve.drop((high > MAX_PLAUSIBLE).fillna(False),
+               f"implausible count (over {MAX_PLAUSIBLE:,} in one cell): likely debris",
+               "txtVALUE", frame["txtVALUE"])
     category = frame["Category"].fillna("").astype(str)
-    drop(category.str.contains("\ufffd"), "mis-encoded text (U+FFFD): the name cannot be "
-         "verified from the file", "Category", _mapping_note(category))
+    note = _mapping_note(category)
+    sieve.drop(category.str.contains("\ufffd"), "mis-encoded text (U+FFFD): the name cannot "
+               "be verified from the file", "Category", frame["Category"], note)
 
     by_country = frame["Dimension"].isin(FLOW_DIMENSIONS)
-    harm = countries.harmonise(frame["Category"].where(by_country, ""), SOURCE,
+    alive = pd.Series(sieve.alive, index=frame.index)
+    harm = countries.harmonise(frame["Category"].where(by_country & alive, ""), SOURCE,
                                rows=frame["_row"])
-    drop(by_country & (harm.kind == "debris"), "questionnaire debris, not data", "Category",
-         _mapping_note(frame["Category"]))
-    harm = _subset(harm, frame.index)
+    sieve.drop(by_country & (harm.kind == "debris"), "questionnaire debris, not data",
+               "Category", frame["Category"], note)
 
-    in_scope = frame["Dimension"].isin(FLOW_DIMENSIONS) & (frame["Indicator"] == FLOW_INDICATOR)
-    set_aside = frame[~in_scope]
-    frame, harm = frame[in_scope], _subset(harm, frame[in_scope].index)
-
-    not_country = harm.kind.isin(["unknown", "aggregate"])
-    drop(not_country, "citizenship is not a single country (" + harm.kind[not_country]
-         + ")", "Category", _mapping_note(frame["Category"]))
-    harm = _subset(harm, frame.index)
-    drop(harm.kind == "unmatched", "unmatched country name: add it to data/mappings/glotip.csv",
-         "Category")
-    harm = _subset(harm, frame.index)
-
+    in_scope = by_country & (frame["Indicator"] == FLOW_INDICATOR)
+    set_aside = frame[sieve.alive & ~in_scope]
+    sieve.drop(in_scope & harm.kind.isin(["unknown", "aggregate"]),
+               "citizenship is not a single country (" + harm.kind + ")", "Category",
+               frame["Category"], note)
+    sieve.drop(in_scope & (harm.kind == "unmatched"),
+               "unmatched country name: add it to data/mappings/glotip.csv", "Category",
+               frame["Category"])
     dest = _destination(frame)
-    drop(dest == "", "reporting country has no ISO3 code and its name is not in the mapping",
-         "Country")
-    dest, harm = dest[frame.index], _subset(harm, frame.index)
-    drop(~frame["Sex"].isin(SEX), "unknown sex label", "Sex")
-    drop(~frame["Age"].isin(AGE), "unknown age label", "Age")
-    dest, harm = dest[frame.index], _subset(harm, frame.index)
+    sieve.drop(in_scope & (dest == ""),
+               "reporting country has no ISO3 code and its name is not in the mapping",
+               "Country", frame["Country"])
+    sieve.drop(in_scope & ~frame["Sex"].isin(SEX), "unknown sex label", "Sex", frame["Sex"])
+    sieve.drop(in_scope & ~frame["Age"].isin(AGE), "unknown age label", "Age", frame["Age"])
 
-    other = harm.iso3.where(harm.kind == "country", dest)  # "Nationals": the reporter itself
-    indicator = frame["Dimension"].map(FLOW_DIMENSIONS)
+    used = sieve.alive & in_scope.to_numpy()
+    rows, dest, harm_iso, harm_kind = frame[used], dest[used], harm.iso3[used], harm.kind[used]
+    other = harm_iso.where(harm_kind == "country", dest)  # "Nationals": the reporter itself
+    indicator = rows["Dimension"].map(FLOW_DIMENSIONS)
     repatriated = indicator == "repatriated_victims"
     flows = pd.DataFrame({
-        "year": frame["year"].astype(int),
+        "year": rows["year"].astype(int),
         "origin": other.where(~repatriated, dest),
         "destination": dest.where(~repatriated, other),
         "indicator": indicator,
-        "sex": frame["Sex"].map(SEX), "age": frame["Age"].map(AGE),
-        "value_low": frame["value_low"].astype(int), "value_high": frame["value_high"].astype(int),
-        "censored": frame["censored"], "source": SOURCE,
-        "_raw": frame["Category"].astype(str), "_row": frame["_row"],
+        "sex": rows["Sex"].map(SEX), "age": rows["Age"].map(AGE),
+        "value_low": rows["value_low"].astype(int), "value_high": rows["value_high"].astype(int),
+        "censored": rows["censored"], "source": SOURCE,
+        "_raw": rows["Category"].astype(str), "_row": rows["_row"],
     })
     flows, dup_quarantine, duplicates = _resolve_duplicates(flows, frame)
-    quarantine.append(dup_quarantine)
 
-    quarantined = pd.concat([q for q in quarantine if len(q)], ignore_index=True)
+    quarantined = sieve.table()
+    if len(dup_quarantine):
+        quarantined = pd.concat([quarantined, dup_quarantine], ignore_index=True)
     cons = conservation(read_rows, flows["_labels"].explode().dropna().astype(int).pipe(pd.Index),
                         quarantined, set_aside.index, SOURCE)
     aside = (set_aside.groupby(["Indicator", "Dimension"], as_index=False)
@@ -131,11 +136,7 @@ def read(path: str | Path) -> ReadResult:
 
 def _read_sheet(path: Path) -> tuple[str, pd.DataFrame, int]:
     """Open the workbook and find the sheet and row holding the GLOTIP header."""
-    if not path.exists():
-        raise InputError(str(path), "file not found", "check the path")
-    if path.stat().st_size == 0:
-        raise InputError(str(path), "the file is empty (0 bytes)",
-                         "download the export again from dataUNODC")
+    check_file(path, "download the export again from dataUNODC")
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own types for non-xlsx input
@@ -203,11 +204,6 @@ def _mapping_note(category: pd.Series) -> pd.Series:
     note = mapping["iso3"].where(mapping["iso3"] == "", "reviewer reads: " + mapping["iso3"])
     note = note.where(note != "", mapping["kind"] + ": " + mapping["note"])
     return category.fillna("").astype(str).map(note).fillna("")
-
-
-def _subset(harm: countries.Harmonised, index: pd.Index) -> countries.Harmonised:
-    return countries.Harmonised(harm.iso3[index], harm.kind[index], harm.method[index],
-                                harm.report)
 
 
 def _resolve_duplicates(flows: pd.DataFrame, frame: pd.DataFrame):
