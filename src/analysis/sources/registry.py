@@ -120,6 +120,51 @@ SOURCES: dict[str, Source] = {s.id: s for s in (
         "report", licence="public domain / MIT", unit="tier (1 best, 3 worst)",
         caveat="Tiers grade government effort as the US State Department sees it.",
         note="Source: US TIP Report tiers (Kelley & Heiss coding)."),
+    Source(
+        id="wdi", kind="covariate", reader="analysis.sources.wdi:read",
+        producer="The World Bank, World Development Indicators",
+        title="GDP per capita, PPP (constant 2021 international $) and population, total, "
+              "1990-2024 (WDI update of 2025-07-01)",
+        citation="World Bank, World Development Indicators (2025-07-01)",
+        url="https://data.worldbank.org", licence="CC BY 4.0",
+        unit="constant 2021 international $ per person; persons",
+        caveat="Constant 2021 international $: not comparable with older downloads (2017 "
+               "base); every WDI update revises back years. Taiwan is not in WDI.",
+        note="Source: World Bank, World Development Indicators (2025-07-01)."),
+    Source(
+        id="cepii", kind="covariate", reader="analysis.sources.cepii:read",
+        producer="CEPII", title="GeoDist: bilateral distances and gravity dummies (dist_cepii)",
+        citation="Mayer, T. and Zignago, S. (2011), Notes on CEPII's distances measures: the "
+                 "GeoDist database, CEPII Working Paper 2011-25",
+        url="https://www.cepii.fr", licence="Etalab Open Licence 2.0 (reuse with attribution)",
+        unit="km; 0/1 dummies",
+        caveat="Time-invariant; Serbia and Montenegro (YUG) and the Netherlands Antilles (ANT) "
+               "are dropped, so Serbia, Montenegro and Kosovo have no distances.",
+        note="Source: CEPII GeoDist (Mayer & Zignago 2011)."),
+    Source(
+        id="undesa_ims2020", kind="covariate", reader="analysis.sources.undesa:read",
+        producer="United Nations, Department of Economic and Social Affairs, Population "
+                 "Division",
+        title="International Migrant Stock 2020, by destination, origin and sex, 1990-2020",
+        citation="United Nations, Department of Economic and Social Affairs, Population "
+                 "Division (2020), International Migrant Stock 2020",
+        url="https://www.un.org/development/desa/pd/content/international-migrant-stock",
+        licence="free to use with attribution", unit="migrants (persons, mid-year)",
+        caveat="An absent origin-destination pair is unknown (0 or not available), not zero; "
+               "5-year points only, 2020 partly projected.",
+        note="Source: UN DESA, International Migrant Stock 2020."),
+    Source(
+        id="japan_official", kind="aggregate", reader="analysis.sources.japan_official:read",
+        producer="National Police Agency; Council for the Promotion of Measures to Combat "
+                 "Trafficking in Persons; Ministry of Justice; US Department of State",
+        title="Japan: official counts of trafficking victims by series (2002-2024) and "
+              "'Entertainer' entries (1993-2009)",
+        citation="As given per row (agency release or report, and the page it was read in)",
+        url="", licence="Government of Japan Standard Terms of Use; US government works "
+        "public domain", unit="victims (per series: recognised, protected or identified)",
+        caveat="Counts of victims the authorities found, not prevalence; each series counts "
+               "something else and they are never added or mixed.",
+        note="Source: Japan NPA, Council, MOJ/ISA and US TIP Report figures, as cited."),
 )}
 
 
