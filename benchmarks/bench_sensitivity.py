@@ -28,7 +28,7 @@ GOAL_S = 1.0
 def main() -> None:
     codebook = protection.load_codebook()
     coding = protection.load_coding(codebook=codebook)
-    year = protection.latest_year(coding)
+    year = protection.latest_year()
     scores = protection.as_of(coding, year).drop(index=protection.EU_FLOOR)
     protection.sensitivity(scores, n_draws=N_DRAWS, seed=SEED)  # warm-up (imports, caches)
     times = []

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_glotip.py", "bench_sensitivity.py", "bench_ingest.py", "bench_build.py"]
+SCRIPTS = ["bench_glotip.py", "bench_sensitivity.py", "bench_uncertainty.py", "bench_ingest.py",
+           "bench_build.py"]
 
 
 def main() -> int:

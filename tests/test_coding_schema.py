@@ -31,7 +31,7 @@ def test_coding_file_passes_schema_and_interval_checks():
 def test_coding_covers_every_entity_and_provision_from_2000_to_the_latest_year():
     coding = protection.load_coding(codebook=CODEBOOK)
     entities = sorted(set(coding.iso3))
-    for when in ("2000-01-01", protection.latest_year(coding)):
+    for when in (protection.START, protection.latest_year(), protection.coded_up_to()):
         state = protection.as_of(coding, when)
         assert list(state.index) == entities
         assert list(state.columns) == sorted(CODEBOOK.index)
@@ -106,14 +106,3 @@ def test_missing_entities_are_named(tmp_path):
     coding = protection.load_coding(_minimal(tmp_path), codebook=CODEBOOK)
     missing = protection.missing_entities(coding)
     assert "JPN" not in missing and missing[:2] == ["EU", "AUT"] and len(missing) == 45
-
-
-def test_merge_parts_reassembles_the_coding_table_losslessly(tmp_path):
-    table = pd.read_csv(protection.CODING_FILE, dtype=str, keep_default_na=False)
-    parts = tmp_path / "parts"
-    parts.mkdir()
-    japan = table.iso3 == "JPN"
-    table[japan].to_csv(parts / "jpn.csv", index=False, lineterminator="\n")
-    table[~japan].to_csv(parts / "rest.csv", index=False, lineterminator="\n")
-    merged = protection.merge_parts(parts, tmp_path / "coding.csv")
-    assert merged.read_bytes() == protection.CODING_FILE.read_bytes()

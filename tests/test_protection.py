@@ -34,23 +34,42 @@ EDGE = _coding([("JPN", "reflection_period", "2000-01-01", "2005-07-12", 0, "low
 def test_a_year_means_31_december():
     assert protection.reference_date(2004) == pd.Timestamp("2004-12-31")
     assert protection.reference_date(np.int64(2004)) == pd.Timestamp("2004-12-31")
-    assert protection.reference_date("2005-07-12") == pd.Timestamp("2005-07-12")
+    assert protection.reference_date(dt.date(2005, 7, 12)) == pd.Timestamp("2005-07-12")
+    assert protection.reference_date(pd.Timestamp("2005-07-12 15:00")) \
+        == pd.Timestamp("2005-07-12")
+
+
+@pytest.mark.parametrize("when", ["2019", "2019-12-31", 2019.0, np.float64(2019), True, None,
+                                  pd.NaT])
+def test_anything_but_a_year_or_a_date_is_refused_with_what_to_pass(when):
+    # "2019" used to mean 1 January and 2019.0 a 1970 timestamp
+    with pytest.raises(TypeError, match="integer year .* or a date"):
+        protection.reference_date(when)
+
+
+def test_a_year_and_its_31_december_give_the_same_state():
+    # On the old code as_of(c, 2006) and as_of(c, "2006") differed in 31 cells.
+    by_year = protection.as_of(CODING, 2006)
+    assert by_year.equals(protection.as_of(CODING, pd.Timestamp("2006-12-31")))
+    assert not by_year.equals(protection.as_of(CODING, pd.Timestamp("2006-01-01")))
+    with pytest.raises(TypeError):
+        protection.as_of(CODING, "2006")
 
 
 @pytest.mark.parametrize("when, score", [
-    ("2000-01-01", 0),            # first day of the coding: valid_from inclusive
-    ("2005-07-11", 0),            # day before the change
-    ("2005-07-12", 1),            # valid_to exclusive: the new interval applies on its first day
-    (2004, 0), (2005, 1),         # a year is read on 31 December
-    ("2005-12-31", 1), ("2006-01-01", 2),
-    (2030, 2),                    # open end
+    (pd.Timestamp("2000-01-01"), 0),   # first day of the coding: valid_from inclusive
+    (pd.Timestamp("2005-07-11"), 0),   # day before the change
+    (pd.Timestamp("2005-07-12"), 1),   # valid_to exclusive: the new interval applies that day
+    (2004, 0), (2005, 1),              # a year is read on 31 December
+    (dt.date(2005, 12, 31), 1), (dt.date(2006, 1, 1), 2),
+    (2030, 2),                         # open end
 ])
 def test_as_of_at_interval_edges(when, score):
     assert protection.as_of(EDGE, when).at["JPN", "reflection_period"] == score
 
 
 def test_as_of_before_the_coding_starts_is_empty():
-    assert protection.as_of(EDGE, "1999-12-31").empty
+    assert protection.as_of(EDGE, pd.Timestamp("1999-12-31")).empty
 
 
 def test_as_of_reads_confidence_too():
@@ -60,8 +79,8 @@ def test_as_of_reads_confidence_too():
 
 def test_as_of_on_the_real_coding_at_japans_2005_amendment():
     # Act No. 66 of 2005 in force 12 July 2005: Japan's coding changes on that day.
-    before = protection.as_of(CODING, "2005-07-11").loc["JPN"]
-    on = protection.as_of(CODING, "2005-07-12").loc["JPN"]
+    before = protection.as_of(CODING, pd.Timestamp("2005-07-11")).loc["JPN"]
+    on = protection.as_of(CODING, pd.Timestamp("2005-07-12")).loc["JPN"]
     changed = CODING[(CODING.iso3 == "JPN") & (CODING.valid_from == "2005-07-12")].provision
     assert len(changed) > 0
     for prov in changed:
@@ -73,12 +92,27 @@ def test_as_of_on_the_real_coding_at_japans_2005_amendment():
         assert on[prov] == new
 
 
-def test_latest_year_ignores_future_changes():
-    coding = _coding([("JPN", "shelter", "2000-01-01", "2024-03-01", 0, "low"),
-                      ("JPN", "shelter", "2024-03-01", "2027-01-01", 1, "low"),
-                      ("JPN", "shelter", "2027-01-01", None, 2, "low")])
-    assert protection.latest_year(coding, today=dt.date(2026, 11, 1)) == 2024
-    assert protection.latest_year(coding, today=dt.date(2027, 1, 1)) == 2027
+def test_default_year_comes_from_the_coding_not_from_today():
+    # The coders state the date the coding is complete up to; a year is read on
+    # 31 December, so a coding complete up to 29 November 2026 speaks for 2025 at most.
+    assert protection.coded_up_to() == pd.Timestamp("2026-11-29")
+    assert protection.latest_year() == 2025
+    assert protection.latest_year(dt.date(2026, 11, 29)) == 2025
+    assert protection.latest_year(dt.date(2026, 12, 31)) == 2026
+    ind = protection.indices(protection.as_of(CODING, protection.latest_year()), CODEBOOK)
+    assert round(ind.at["EU", "overall"], 1) == 73.8     # the published EU floor
+
+
+def test_coded_up_to_must_be_stated(tmp_path):
+    from analysis.errors import InputError
+
+    record = tmp_path / "provenance.json"
+    record.write_text('{"coded": "2026-11-29"}')
+    with pytest.raises(InputError, match="coded_up_to"):
+        protection.coded_up_to(record)
+    record.write_text('{"coded_up_to": "29/11/2026"}')
+    with pytest.raises(InputError, match="not a date"):
+        protection.coded_up_to(record)
 
 
 def test_low_confidence_share():
@@ -238,9 +272,16 @@ def test_compare_with_threep():
 def test_protection_notebook_runs_end_to_end(tmp_path):
     sidecars, _ = run_report("02", tmp_path, (
         "protection-heatmap", "protection-optional-gap", "protection-ranking",
-        "protection-timeline", "protection-validity-3p"))
-    for side in sidecars.values():
-        assert "coding.csv" in side["inputs"] and side["parameters"]["seed"] == 20241
+        "protection-timeline", "protection-validity-3p", "protection-treaties",
+        "protection-uncertainty", "protection-law-around-ratification"))
+    for name, side in sidecars.items():
+        assert side["parameters"]["seed"] == 20241 and side["disclosure"]["kind"] == "covariate"
+        assert "coding.csv" in side["inputs"] or name == "protection-treaties"
+    treaty = sidecars["protection-treaties"]
+    assert "treaties.csv" in treaty["inputs"] and treaty["parameters"]["treaty_date"] \
+        == "2025-12-31"                       # default: 31 December of the default year
+    assert "treaties.csv" in sidecars["protection-timeline"]["inputs"]
+    assert sidecars["protection-uncertainty"]["parameters"]["step_probability"]["low"] == 0.25
     side = sidecars["protection-validity-3p"]
     assert "threep.csv" in side["inputs"] and side["parameters"]["country_years"] > 300
 
@@ -250,6 +291,9 @@ def test_committed_protection_notebook_is_clean_and_parameterised():
     code = [c for c in book.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", [])
     for name in ("YEAR = None", "DATA_DIR = None", "FIGURES_DIR = None", "SEED = 20241",
-                 "N_DRAWS = 10000"):
+                 "N_DRAWS = 10000", "TREATY_DATE = None", "resolved against the project root"):
         assert name in code[0].source
+    # built after papermill's injected cell, so a passed DATA_DIR is the one used
+    assert "cfg = Settings.from_params(DATA_DIR, FIGURES_DIR, require_flows=False)" \
+        in code[1].source and "paths.use" not in "".join(c.source for c in code)
     assert all(c.outputs == [] and c.execution_count is None for c in code)

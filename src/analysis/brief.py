@@ -39,38 +39,25 @@ SENSITIVITY = {"n_draws": 10_000, "seed": 20241, "alpha": 1.0, "interval": (5.0,
 # --------------------------------------------------------------------------- inputs
 
 
-def coded_up_to(provenance_file: str | Path | None = None) -> pd.Timestamp | None:
-    """Return the date the coders say the coding is complete up to, or None if not stated.
-
-    Read from ``coded_up_to`` in ``data/protection/provenance.json`` (``YYYY-MM-DD``; a
-    bare year means its 31 December).
-    """
-    path = Path(provenance_file or PROVENANCE_FILE)
-    if not path.exists():
-        return None
-    value = str(json.loads(path.read_text()).get("coded_up_to") or "").strip()
-    if re.fullmatch(r"\d{4}", value):
-        return pd.Timestamp(year=int(value), month=12, day=31)
-    date = pd.to_datetime(value, format="%Y-%m-%d", errors="coerce")
-    return None if pd.isna(date) else date
+def coded_up_to(provenance_file: str | Path | None = None) -> pd.Timestamp:
+    """Return the date the coders say the coding is complete up to (one rule: protection's)."""
+    return protection.coded_up_to(provenance_file)
 
 
 def default_year(coding: pd.DataFrame, provenance_file: str | Path | None = None) -> int:
-    """Return the year a brief describes when none is given: the coding's "coded up to" year.
+    """Return the year a brief describes when none is given (as notebook 02 does).
 
-    ``coded_up_to`` in ``data/protection/provenance.json`` wins; without it, the year of
-    the latest ``valid_from`` in the coding. Never today's date: the coding, not the
-    calendar, says how far the law is known.
+    The latest year whose 31 December the coding covers (:func:`analysis.protection.
+    latest_year`): never today's date, so a brief rerun later says the same.
 
     Args:
-        coding: The coding table (:func:`analysis.protection.load_coding`).
+        coding: The coding table (kept for the call's shape; the rule reads the record).
         provenance_file: The folder record (default ``data/protection/provenance.json``).
 
     Returns:
         The year.
     """
-    up_to = coded_up_to(provenance_file)
-    return up_to.year if up_to is not None else int(coding["valid_from"].max().year)
+    return protection.latest_year(coded_up_to(provenance_file))
 
 
 def check_request(coding: pd.DataFrame, country: str, year: int, last_year: int) -> None:

@@ -1,4 +1,4 @@
-"""Protection figures: heatmap, optional-clause gap, rank intervals, timeline, 3P validity check."""
+"""Protection figures: heatmap, optional-clause gap, rank intervals, timeline, 3P validity."""
 
 from __future__ import annotations
 
@@ -179,14 +179,17 @@ def optional_gap(shares: pd.DataFrame, year: int, eu_median: float) -> plt.Figur
 
 
 def ranking(sens: pd.DataFrame, year: int, interval: tuple[float, float] = (5, 95),
-            n_draws: int | None = None) -> plt.Figure:
-    """Median rank and rank interval of each country under random weights.
+            n_draws: int | None = None, joint: pd.DataFrame | None = None) -> plt.Figure:
+    """Median rank and rank interval of each country under random weights (and coding).
 
     Args:
-        sens: :func:`analysis.protection.sensitivity` output.
+        sens: :func:`analysis.protection.sensitivity` output (weights only).
         year: The year shown.
         interval: The percentiles in ``rank_lo``/``rank_hi``.
-        n_draws: Number of weight draws (for the caption).
+        n_draws: Number of draws (for the caption).
+        joint: Optional rank intervals under weights and coding uncertainty
+            (:func:`analysis.protection.rank_intervals` of the joint draws), drawn as a
+            thin line behind the weights-only interval.
 
     Returns:
         One row per country, best median rank at the top.
@@ -197,6 +200,9 @@ def ranking(sens: pd.DataFrame, year: int, interval: tuple[float, float] = (5, 9
     fig, ax = plt.subplots(figsize=(8, 10.5))
     colours = [protection.REGION_COLOURS.get(protection.region_of(e, year), "#777777")
                for e in sens.index]
+    if joint is not None:
+        j = joint.reindex(sens.index)
+        ax.hlines(y, j["rank_lo"], j["rank_hi"], colors="#222222", lw=0.8, zorder=1)
     ax.hlines(y, sens["rank_lo"], sens["rank_hi"], colors=colours, lw=2.2, alpha=0.55)
     ax.scatter(sens["rank_median"], y, c=colours, s=26, zorder=3,
                label="median rank under random weights")
@@ -212,14 +218,19 @@ def ranking(sens: pd.DataFrame, year: int, interval: tuple[float, float] = (5, 9
     ax.invert_xaxis()
     ax.set_xlabel("rank (1 = most protective law)")
     draws = f"{n_draws:,} " if n_draws else ""
-    ax.set_title(f"Rank intervals under {draws}random weightings, 31 December {year}", loc="left")
+    what = "random weightings" if joint is None else "random weightings and coding errors"
+    ax.set_title(f"Rank intervals, 31 December {year}\nunder {draws}{what}", loc="left")
     regions = {protection.region_of(e, year) for e in sens.index}
     handles = [Patch(color=c, label=r) for r, c in protection.REGION_COLOURS.items()
                if r in regions]
     handles += [Line2D([], [], color="#777777", lw=2.2, alpha=0.55,
-                       label=f"{interval[0]:g}th-{interval[1]:g}th percentile of rank"),
-                Line2D([], [], color="#777777", marker="o", ls="", markersize=5,
-                       label="median rank under random weights"),
+                       label=f"{interval[0]:g}th-{interval[1]:g}th percentile of rank, "
+                             "random weights")]
+    if joint is not None:
+        handles.append(Line2D([], [], color="#222222", lw=0.8,
+                              label="same, weights and coding one step off (joint)"))
+    handles += [Line2D([], [], color="#777777", marker="o", ls="", markersize=5,
+                        label="median rank under random weights"),
                 Line2D([], [], color="#222222", marker="|", ls="", markersize=8,
                        label="rank with equal weights")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2,
@@ -232,7 +243,8 @@ def timeline(tl: pd.DataFrame, events: pd.DataFrame) -> plt.Figure:
 
     Args:
         tl: :func:`analysis.protection.timeline` output (index = year).
-        events: :data:`analysis.protection.POLICY_EVENTS` (date, label, actor).
+        events: :func:`analysis.protection.policy_events` (date, label, actor): the
+            policy events plus treaty actions dated from the treaty table.
 
     Returns:
         Two stacked axes: one event per row on top (labels cannot overlap), the index below.
@@ -316,4 +328,68 @@ def validity(pairs: pd.DataFrame, rho: float, n: int,
             transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
             bbox={"facecolor": "white", "edgecolor": "#cccccc"})
     ax.legend(loc="upper left", fontsize=8, ncol=2)
+    return fig
+
+
+MODE_STYLE = {"weights": ("#1f5fa8", "random weights"),
+              "coding": ("#e08e0b", "coding one step off"),
+              "joint": ("#222222", "both (joint)")}
+
+
+def headline_intervals(table: pd.DataFrame, labels: dict[str, str], year: int,
+                       n_draws: int | None = None, worst: dict[str, float] | None = None
+                       ) -> plt.Figure:
+    """Japan minus each comparator, 5th-95th percentile under each kind of uncertainty.
+
+    Args:
+        table: :func:`analysis.protection.headlines` table (comparison x mode rows with
+            ``lo``, ``median``, ``hi``, ``share_below``, ``robust``).
+        labels: Comparison id -> axis label; only these comparisons are drawn (all in
+            index points).
+        year: The year shown.
+        n_draws: Draws per mode (for the title).
+        worst: Comparison id -> the difference if every low-confidence EU Member State
+            cell were one step too generous (a systematic error the draws cannot show),
+            marked with a cross.
+
+    Returns:
+        One group of three intervals per comparison, the share of draws in which Japan is
+        lower written beside each, and a line at 0 (no difference).
+    """
+    use_style()
+    comps = list(labels)
+    fig, ax = plt.subplots(figsize=(9, 1.3 * len(comps) + 1.6))
+    modes = list(MODE_STYLE)
+    for i, comp in enumerate(comps):
+        for j, mode in enumerate(modes):
+            r = table.loc[(comp, mode)]
+            y = (len(comps) - 1 - i) * (len(modes) + 1) + (len(modes) - 1 - j)
+            colour, _ = MODE_STYLE[mode]
+            ax.hlines(y, r["lo"], r["hi"], color=colour, lw=2.5)
+            ax.plot(r["median"], y, "o", color=colour, ms=5)
+            ax.annotate(f"{r['share_below']:.0%} below{'' if r['robust'] else ' (not robust)'}",
+                        (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=8, color=colour)
+    step = len(modes) + 1
+    for i, comp in enumerate(comps):
+        if worst and comp in worst:
+            y = (len(comps) - 1 - i) * step + (len(modes) - 1) / 2
+            ax.plot(worst[comp], y, "X", color="#c0392b", ms=8, zorder=4)
+    ax.set_yticks([(len(comps) - 1 - i) * step + (len(modes) - 1) / 2 for i in range(len(comps))],
+                  [labels[c] for c in comps], fontsize=9)
+    ax.axvline(0, color="#888888", lw=1)
+    ax.set_ylim(-0.8, len(comps) * step - 1.2)
+    draws = f"{n_draws:,} draws each, " if n_draws else ""
+    ax.set_title(f"Japan against the EU, 31 December {year}\n5th-95th percentile and median, "
+                 f"{draws}by kind of uncertainty", loc="left")
+    handles = [Line2D([], [], color=c, lw=2.5, marker="o", ms=5, label=lab)
+               for c, lab in MODE_STYLE.values()]
+    if worst:
+        handles.append(Line2D([], [], color="#c0392b", marker="X", ls="", ms=8,
+                              label="every low-confidence EU Member State cell one step "
+                                    "too generous"))
+    ax.set_xlabel("Japan minus the comparator (index points; negative: Japan lower); "
+                  "robust: Japan lower in at least 95% of draws", fontsize=9)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14 * 5.5 /
+              (1.3 * len(comps) + 1.6)), ncol=2, fontsize=8.5)
     return fig

@@ -165,6 +165,18 @@ SOURCES: dict[str, Source] = {s.id: s for s in (
         caveat="Counts of victims the authorities found, not prevalence; each series counts "
                "something else and they are never added or mixed.",
         note="Source: Japan NPA, Council, MOJ/ISA and US TIP Report figures, as cited."),
+    Source(
+        id="treaty_dates", kind="covariate", reader="analysis.sources.treaties:read",
+        producer="Depositaries: UN Secretary-General (UNTC), Council of Europe Treaty Office, "
+                 "ILO (NORMLEX), as compiled in shared/data/treaty_dates",
+        title="Treaty dates for ASEM members: UN Trafficking Protocol, CETS No. 197, ILO P029",
+        citation="United Nations Treaty Collection, Chapter XVIII-12-a; Council of Europe "
+                 "Treaty Office, CETS No. 197; ILO NORMLEX, P029",
+        url="https://treaties.un.org", licence="public facts of the depositaries (dates only)",
+        unit="date of consent",
+        caveat="An empty date means not found, not no action; most CETS 197 and ILO P029 "
+               "dates were not found.",
+        note="Source: UNTC, CoE Treaty Office, ILO NORMLEX."),
 )}
 
 
