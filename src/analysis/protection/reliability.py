@@ -131,3 +131,34 @@ def reliability(pairs: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     if by is None:
         return one(pairs).to_frame("all").T
     return pairs.groupby(by).apply(one, include_groups=False)
+
+
+REASONS_FILE = SECOND_CODER / "disagreement_reasons.csv"
+COMPARISON_FILE = SECOND_CODER / "comparison.csv"
+
+
+def load_comparison(path: str | Path | None = None) -> pd.DataFrame:
+    """Read the frozen comparison of first and second coding (measured before resolution)."""
+    return pd.read_csv(path or COMPARISON_FILE)
+
+
+def flagged(pairs: pd.DataFrame, reasons: pd.DataFrame | None = None) -> pd.DataFrame:
+    """List the provisions where the two coders disagreed, with the coders' stated reason.
+
+    Args:
+        pairs: The comparison (:func:`compare` or :func:`load_comparison`).
+        reasons: provision, reason, raised_by (default: the committed reasons file).
+
+    Returns:
+        One row per provision with a disagreement: cells, disagreements, the entities,
+        and the reason (``"no reason recorded"`` where the coders gave none).
+    """
+    reasons = pd.read_csv(REASONS_FILE) if reasons is None else reasons
+    off = pairs[pairs.score_first != pairs.score_second]
+    table = (pairs.groupby("provision").size().rename("cells").to_frame()
+             .join(off.groupby("provision").size().rename("disagreements"), how="inner")
+             .join(off.groupby("provision").iso3.agg(lambda s: ", ".join(sorted(s)))
+                   .rename("entities")))
+    table = table.join(reasons.set_index("provision")[["reason"]], how="left")
+    table["reason"] = table["reason"].fillna("no reason recorded")
+    return table.sort_values(["disagreements", "cells"], ascending=[False, True]).reset_index()
