@@ -291,28 +291,35 @@ def test_a_failure_while_writing_leaves_no_file_behind(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- defaults, practice
 
 
-def test_default_year_is_coded_up_to_else_the_latest_valid_from(tmp_path):
+def test_default_year_is_the_last_full_year_the_coding_covers(tmp_path):
     coding = pd.DataFrame({"valid_from": pd.to_datetime(["2000-01-01", "2019-05-01"])})
     record = tmp_path / "provenance.json"
     record.write_text(json.dumps({"coded_up_to": "2021-06-30"}))
+    assert brief.default_year(coding, record) == 2020  # 31 Dec 2021 is not yet covered
+    record.write_text(json.dumps({"coded_up_to": "2021-12-31"}))
     assert brief.default_year(coding, record) == 2021
     record.write_text(json.dumps({"title": "no coded_up_to"}))
-    assert brief.default_year(coding, record) == 2019
-    assert brief.default_year(coding, tmp_path / "absent.json") == 2019
+    with pytest.raises(InputError, match="coded_up_to"):
+        brief.default_year(coding, record)
 
 
 def test_practice_line_beside_the_gap_and_bad_layout(tmp_path):
-    practice = tmp_path / "practice.csv"
-    practice.write_text("iso3,provision,evidence,source,year\n"
-                        "JPN,shelter,old line,Report A,2010\n"
-                        "JPN,shelter,481 sheltered FY2001-FY2022,White Paper on Crime 2024,2014\n"
-                        "JPN,shelter,future line,Report C,2020\n")
-    md = brief.write("JPN", YEAR, "en", tmp_path / "out", practice_file=practice)[0].read_text()
-    assert "- **Practice:** 481 sheltered FY2001-FY2022 (White Paper on Crime 2024)" in md
+    folder = tmp_path / "practice"
+    folder.mkdir()
+    header = "iso3,provision,year,direction,what_happened,count,source,locator,quote\n"
+    (folder / "p.csv").write_text(
+        header
+        + "JPN,shelter,2015,supports,old line,,Report A,p 1,q\n"
+        + "JPN,shelter,2019,contradicts,481 sheltered FY2001-FY2022,481,"
+          "\"White Paper on Crime 2024, https://example.org\",para 4,q\n"
+        + "JPN,shelter,2024,supports,future line,,Report C,p 2,q\n")
+    md = brief.write("JPN", 2020, "en", tmp_path / "out", practice_file=folder)[0].read_text()
+    assert ("- **Practice:** 481 sheltered FY2001-FY2022 (practice falls short of the law's "
+            "promise) (White Paper on Crime 2024, para 4)") in md
     assert "future line" not in md and "old line" not in md
-    practice.write_text("iso3,provision,text\nJPN,shelter,x\n")
-    with pytest.raises(InputError, match="columns missing"):
-        brief.write("JPN", YEAR, "en", tmp_path / "out2", practice_file=practice)
+    (folder / "p.csv").write_text("iso3,provision,text\nJPN,shelter,x\n")
+    with pytest.raises(InputError, match="missing column"):
+        brief.write("JPN", 2020, "en", tmp_path / "out2", practice_file=folder)
 
 
 # --------------------------------------------------------------------------- files

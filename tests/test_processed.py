@@ -34,7 +34,10 @@ def test_world_layer_has_a_provenance_record():
 
 
 def test_project_authored_folders_have_provenance_with_current_checksums():
-    for folder in (paths.MAPPINGS, paths.PROTECTION, paths.TEMPLATES):
+    folders = (paths.MAPPINGS, paths.PROTECTION, paths.TEMPLATES, paths.PROTECTION / "practice",
+               paths.PROTECTION / "second_coder", paths.PROTECTION / "recheck",
+               paths.DATA / "policy")
+    for folder in folders:
         record = provenance.verify_folder(folder)
         assert record["producer"] and record["method"] and record["files"], folder
 

@@ -18,14 +18,13 @@ from analysis import countries, paths, protection
 from analysis.errors import InputError
 
 TRANSLATIONS_FILE = paths.PROTECTION / "provisions_ja.csv"
-PRACTICE_FILE = paths.PROTECTION / "practice.csv"
+PRACTICE_FILE = paths.PROTECTION / "practice"
 PROVENANCE_FILE = paths.PROTECTION / "provenance.json"
 TRANSLATION_COLUMNS = ["key", "kind", "en", "ja", "basis", "status"]
 #: official: the Japanese government's own term; anchored: the key term occurs in an official
 #: or semi-official Japanese text named in ``basis``; unverified: the project's translation,
 #: not anchored; plain: ordinary wording with no legal term in it.
 TRANSLATION_STATUS = ("official", "anchored", "unverified", "plain")
-PRACTICE_COLUMNS = ["iso3", "provision", "evidence", "source"]
 LANGS = ("en", "ja")
 MAX_MODELS = 5
 #: High and medium confidence citations are offered before low ones.
@@ -119,29 +118,29 @@ def load_translations(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def load_practice(path: str | Path | None = None) -> pd.DataFrame | None:
-    """Read the optional practice table: one line of evidence per entity x provision.
-
-    Layout: ``iso3, provision, evidence, source`` and optionally ``year`` (the latest
-    row not after the brief's year is used).
+    """Read the practice evidence (:func:`analysis.protection.practice.load`) for the brief.
 
     Returns:
-        The table, or None when the file does not exist.
+        iso3, provision, year, evidence (what happened and whether it delivers the law's
+        promise) and source (document and locator); None when the folder does not exist.
 
     Raises:
-        InputError: The file lacks a required column.
+        InputError: A part of the table breaks the practice table's rules.
     """
+    from analysis.protection import practice
+
     path = Path(path or PRACTICE_FILE)
     if not path.exists():
         return None
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in PRACTICE_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(str(path), f"columns missing: {missing}",
-                         f"give at least {','.join(PRACTICE_COLUMNS)} (and optionally year)",
-                         row=1)
-    if "year" in table:
-        table["year"] = pd.to_numeric(table["year"], errors="coerce")
-    return table
+    table = practice.load(path)
+    verb = {"supports": "delivers", "contradicts": "falls short of"}
+    return pd.DataFrame({
+        "iso3": table.iso3, "provision": table.provision,
+        "year": table.year.astype(float),
+        "evidence": table.what_happened + " (practice " + table.direction.map(verb)
+        + " the law's promise)",
+        "source": table.source.str.split(",").str[0] + ", " + table.locator,
+    })
 
 
 # --------------------------------------------------------------------------- the content
@@ -308,6 +307,13 @@ def build(country: str, year: int | None = None, coding: pd.DataFrame | None = N
     if country != protection.EU_FLOOR:
         sens = protection.sensitivity(states, **SENSITIVITY)
         rank = sens.loc[country].to_dict()
+        # The same seed's joint draws add the coding's own uncertainty (one step off, with
+        # the codebook's probability per confidence level) to the random weights.
+        confidence = protection.as_of(coding, year, value="confidence")
+        joint = protection.simulate(scores, confidence, codebook, mode="joint",
+                                    n_draws=SENSITIVITY["n_draws"], seed=SENSITIVITY["seed"])
+        joint_ranks = protection.rank_intervals(joint, scores).loc[country]
+        rank.update(joint_lo=joint_ranks["rank_lo"], joint_hi=joint_ranks["rank_hi"])
     counts = {g: sum(gp.group == g for gp in gaps) for g in GROUP_ORDER}
     top = sorted(gaps, key=lambda g: -g.states_with)[:3]  # stable: ties keep the gap order
     return Brief(country=country, year=year, date=pd.Timestamp(year=year, month=12, day=31),
@@ -485,7 +491,8 @@ def _summary(brief: Brief, t: Texts, name: str, date: str) -> list[Block]:
         r = brief.rank
         out.append(Block("item", t("summary.rank", n=brief.countries_ranked,
                                    rank_equal=int(r["rank_equal"]), rank_lo=int(r["rank_lo"]),
-                                   rank_hi=int(r["rank_hi"]),
+                                   rank_hi=int(r["rank_hi"]), joint_lo=int(r["joint_lo"]),
+                                   joint_hi=int(r["joint_hi"]),
                                    draws=f"{SENSITIVITY['n_draws']:,}",
                                    seed=SENSITIVITY["seed"])))
     if not brief.gaps:
@@ -692,7 +699,7 @@ def write(country: str, year: int | None = None, lang: str = "en",
         coding_file: The coding table (default ``data/protection/coding.csv``).
         codebook_file: The codebook (default ``data/protection/codebook.yml``).
         translations_file: The translation table (default ``provisions_ja.csv``).
-        practice_file: The optional practice table (default ``practice.csv``, if present).
+        practice_file: The practice evidence folder (default ``data/protection/practice``).
         provenance_file: The folder record holding ``coded_up_to``.
 
     Returns:
@@ -720,8 +727,9 @@ def write(country: str, year: int | None = None, lang: str = "en",
     stem = file_stem(country, content.year, lang)
     docs = {f"{stem}.md": to_markdown(parts, note).encode(),
             f"{stem}.html": to_html(parts, note, lang, parts[0].text).encode()}
-    inputs = [p for p in (coding_file, codebook_file, translations_file, practice_file,
-                          provenance_file) if p.exists()]
+    inputs = [p for p in (coding_file, codebook_file, translations_file, provenance_file)
+              if p.exists()]
+    inputs += sorted(practice_file.glob("*.csv")) if practice_file.is_dir() else []
     sidecar = {
         "brief": stem,
         "files": {name.rsplit(".", 1)[1]: _sha(data) for name, data in docs.items()},
