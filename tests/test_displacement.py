@@ -133,7 +133,8 @@ def test_transposition_years_impute_the_deadline_with_a_flag():
     assert t.loc["POL", "imputed"] and t.loc["POL", "treat_year"] == 2013
     assert t.loc["IRL", "treat_year"] == 2013 and not t.loc["IRL", "imputed"]
     assert (t.loc[["PRT", "GRC", "LUX"], "treat_year"] == [2013, 2013, 2014]).all()
-    assert int(t.imputed.sum()) == 16
+    assert int(t.imputed.sum()) == 10
+    assert t.loc["AUT", "treat_year"] == 2013 and not t.loc["AUT", "imputed"]
 
 
 def test_bad_transposition_date_names_the_row(tmp_path):
@@ -269,10 +270,13 @@ def test_deflection_recovers_a_known_coefficient():
 
 
 def test_transposition_provenance_matches_the_file():
-    import hashlib
     import json
 
-    record = json.loads((paths.DATA / "policy" / "provenance.json").read_text())
-    data = displacement.TRANSPOSITION_FILE.read_bytes()
-    assert record["sha256"] == hashlib.sha256(data).hexdigest()
-    assert record["rows"] == 28 and record["confidence_counts"]["not found"] == 16
+    from analysis import provenance
+
+    record = provenance.verify_folder(paths.DATA / "policy")
+    assert record["files"]["eu_2011_36_transposition.csv"]["sha256"]
+    raw = pd.read_csv(displacement.TRANSPOSITION_FILE, dtype=str, keep_default_na=False)
+    counts = json.loads((paths.DATA / "policy" / "provenance.json").read_text())
+    assert counts["rows"] == len(raw) == 28
+    assert counts["confidence_counts"]["not found"] == (raw.confidence == "not found").sum() == 10
