@@ -63,3 +63,46 @@ def test_schema_rejects_low_above_high_and_repeated_keys():
 def test_periods_split_the_years_present():
     assert flows.periods([2007, 2019, 2012]) == [(2007, 2011), (2012, 2015), (2016, 2019)]
     assert flows.periods([2010]) == [(2010, 2010)]
+
+
+def _flows(rows, source="glotip", indicator="detected_victims"):
+    return _table([(y, o, d, indicator, "total", "total", v, v, False, source)
+                   for y, o, d, v in rows])
+
+
+def test_reporting_universe_counts_any_citizenship_row_not_only_the_origins_shown():
+    t = pd.concat([
+        _flows([(2010, "PHL", "JPN", 3), (2010, "JPN", "JPN", 20),  # nationals count too
+                (2011, "ROU", "DEU", 0),  # a zero is a report
+                (2011, "VNM", "GBR", 12), (2012, "NGA", "GBR", 4)]),
+        _flows([(2012, "THA", "FRA", 2)], indicator="repatriated_victims"),  # not citizenship
+        _flows([(2012, "PHL", "JPN", 15)], source="ctdc"),
+    ], ignore_index=True)
+    out = flows.reporting_universe(t)
+    assert list(out.columns) == ["source", "destination", "year"]
+    assert out.values.tolist() == [["ctdc", "JPN", 2012], ["glotip", "DEU", 2011],
+                                   ["glotip", "GBR", 2011], ["glotip", "GBR", 2012],
+                                   ["glotip", "JPN", 2010]]
+
+
+def test_reporters_panel_counts_the_reporting_universe():
+    from analysis import countries, routes
+
+    t = _flows([(2010, "PHL", "DEU", 7), (2010, "ROU", "FRA", 9), (2010, "NGA", "ITA", 3),
+                (2011, "VNM", "GBR", 12), (2011, "ROU", "GBR", 5), (2011, "ROU", "ESP", 1)])
+    se = flows.from_origins(t, countries.SOUTHEAST_ASIA)
+    _, reporters = routes.route_series(se, flows.reporting_universe(t))
+    europe = reporters[reporters.route == "Southeast Asia -> Europe"].set_index("year").n
+    # 2010: DEU, FRA, ITA reported citizenship data, only DEU had a Southeast Asian victim.
+    assert europe.to_dict() == {2010: 3, 2011: 2}
+
+
+def test_dead_code_is_gone():
+    from analysis import routes
+
+    assert not hasattr(flows, "with_group") and not hasattr(routes, "cross_border")
+
+
+def test_load_needs_an_explicit_folder(tmp_path):
+    with pytest.raises(TypeError):
+        flows.load()  # no hidden default folder (no environment variables)

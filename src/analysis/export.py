@@ -1,9 +1,12 @@
-"""The one export path: disclosure control, then PDF/SVG/PNG plus a sidecar."""
+"""The one writing path: checked figures and tables, saved atomically with a sidecar."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,77 +14,63 @@ import pandas as pd
 
 import analysis
 from analysis import paths, provenance
-from analysis.disclosure import K_AGGREGATE, K_CASE, audit
+from analysis.disclosure import SUPPRESSED, DisclosureError, check_export
+
+__all__ = ["FORMATS", "MODE", "DisclosureError", "code_version", "export_table", "save",
+           "write_text"]
 
 FORMATS = ("pdf", "svg", "png")
+#: Every file the project writes is readable by all (mkstemp alone would leave 0600).
+MODE = 0o644
 
 
-def threshold(kind: str) -> int:
-    """Return the smallest count an export may show for data of this kind."""
-    return K_CASE if kind == "case" else K_AGGREGATE
+class _Stage:
+    """Files written to temporary names in their folder, renamed together on commit.
 
-
-class DisclosureError(ValueError):
-    """An export would reveal a group small enough to identify someone."""
-
-
-def check_disclosure(data: pd.DataFrame | None, kind: str, count: str | None = "value_low",
-                     allow_small_cells: bool = False) -> dict[str, Any]:
-    """Refuse an export whose data shows a group below the threshold for its kind.
-
-    Args:
-        data: The table a figure or table export shows (one row per shown cell), or None.
-        kind: ``case`` (from case records: k = 11) or ``aggregate`` (published counts:
-            flows below 5 are not drawn).
-        count: The column holding each shown cell's count (suppressed cells are NaN);
-            ``None`` checks every numeric cell of a 2-D table (see
-            :func:`analysis.disclosure.suppress`), and for case data with totals also
-            that no hidden cell can be derived from them.
-        allow_small_cells: Explicit override; it is recorded in the sidecar.
-
-    Returns:
-        The disclosure record for the sidecar.
-
-    Raises:
-        DisclosureError: A shown cell is positive and below the threshold.
+    A reader never sees a half-written file, and a failure leaves the folder as it was:
+    nothing is renamed until every file (the sidecar last) is complete.
     """
-    k = threshold(kind)
-    record = {"kind": kind, "threshold": k, "override": bool(allow_small_cells)}
-    if data is not None and count is None:
-        return _check_wide(data, kind, k, record)
-    if data is None or count not in getattr(data, "columns", []):
-        record["checked"] = False
-        return record
-    values = pd.to_numeric(data[count], errors="coerce")
-    small = data[(values > 0) & (values < k)]
-    record.update({"checked": True, "cells": int(values.notna().sum()),
-                   "small_cells": int(len(small))})
-    if len(small) and not allow_small_cells:
-        raise DisclosureError(
-            f"{len(small)} shown cell(s) below {k} ({kind} data); suppress them first "
-            f"(analysis.disclosure) or pass allow_small_cells=True to override on record. "
-            f"First: {small.head(3).to_dict('records')}")
-    return record
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.temps: dict[Path, Path] = {}
+
+    def __enter__(self) -> _Stage:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def add(self, name: str, write: Callable[[Path], None]) -> Path:
+        """Write one file through ``write(temp_path)``; return the temporary path."""
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".tmp")
+        os.close(fd)
+        temp = Path(tmp)
+        self.temps[self.folder / name] = temp
+        write(temp)
+        os.chmod(temp, MODE)
+        return temp
+
+    def commit(self) -> list[Path]:
+        for final, temp in self.temps.items():
+            os.replace(temp, final)
+        done = list(self.temps)
+        self.temps = {}
+        return done
+
+    def __exit__(self, *exc) -> None:
+        for temp in self.temps.values():  # not committed: remove the partial files
+            temp.unlink(missing_ok=True)
 
 
-def _check_wide(data: pd.DataFrame, kind: str, k: int, record: dict) -> dict[str, Any]:
-    """Check every numeric cell of a 2-D table (and, for case data, its totals' equations)."""
-    problems = audit(data, k, margins=data.attrs.get("margins", False) and kind == "case")
-    numeric = data.apply(pd.to_numeric, errors="coerce")
-    record.update({"checked": True, "cells": int(numeric.notna().sum().sum()),
-                   "hidden_cells": int(numeric.isna().sum().sum()),
-                   "small_cells": sum("below" in p for p in problems),
-                   "derivable_cells": sum("gives away" in p for p in problems)})
-    if problems and not record["override"]:
-        raise DisclosureError(
-            f"{len(problems)} disclosure problem(s) ({kind} data, k = {k}): "
-            f"{'; '.join(problems[:3])}. Suppress with analysis.disclosure.suppress(table, "
-            f"k={k}) or pass allow_small_cells=True to override on record.")
-    return record
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically (temporary file in the same folder, then rename), 0644."""
+    path = Path(path)
+    with _Stage(path.parent) as stage:
+        stage.add(path.name, lambda p: p.write_text(text, encoding="utf-8"))
+        return stage.commit()[0]
 
 
 def code_version() -> str:
-    """Return the package version plus the git commit (and ``+dirty``) when available."""
+    """Return the package version plus the git commit (and ``-dirty``) when available."""
     try:
         sha = subprocess.run(["git", "-C", str(paths.ROOT), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=5).stdout.strip()
@@ -93,51 +82,107 @@ def code_version() -> str:
     return f"{analysis.__version__}" + (f"+{sha}" if sha else "") + ("-dirty" if dirty else "")
 
 
-def save(fig, name: str, *, inputs: list[str | Path] = (), params: dict | None = None,
-         data: pd.DataFrame | None = None, kind: str = "aggregate", count: str = "value_low",
-         allow_small_cells: bool = False, out_dir: str | Path | None = None,
-         notes: str = "") -> list[Path]:
-    """Save a figure as PDF, SVG and PNG plus ``<name>.json`` (the sidecar).
+def _sidecar(stage: _Stage, name: str, what: dict[str, Any], inputs, params, record,
+             notes: str) -> None:
+    body = {
+        **what,
+        "inputs": {Path(i).name: provenance.sha256(Path(i)) for i in inputs if Path(i).exists()},
+        "parameters": params or {},
+        "disclosure": record,
+        "code_version": code_version(),
+        "notes": notes,
+    }
+    text = json.dumps(body, indent=2, sort_keys=True, default=str) + "\n"
+    stage.add(f"{name}.json", lambda p: p.write_text(text, encoding="utf-8"))
 
-    The same inputs give byte-identical files: creation dates are left out of the PDF
-    and SVG metadata and the SVG id salt is fixed by the style.
+
+def save(fig, name: str, *, out_dir: str | Path, kind: str, data: pd.DataFrame | None = None,
+         count: str | None = "value_low", allow_small_cells: bool = False,
+         inputs: list[str | Path] = (), params: dict | None = None,
+         notes: str = "") -> list[Path]:
+    """Save a figure as PDF, SVG and PNG plus ``<name>.json`` (the sidecar), atomically.
+
+    The data the figure shows is checked first (:func:`analysis.disclosure.check_export`);
+    nothing is written when it fails. The same inputs give byte-identical files: creation
+    dates are left out of the PDF and SVG metadata and the SVG id salt is fixed by the style.
 
     Args:
         fig: A matplotlib Figure.
         name: File stem, e.g. ``routes-map-all-years``.
+        out_dir: Folder to write to.
+        kind: ``case``, ``aggregate`` or ``covariate`` (or a registered source id).
+        data: The table the figure shows (``None`` only for covariate figures).
+        count: Column of ``data`` holding the shown counts (``None``: a two-way table).
+        allow_small_cells: Explicit override of the disclosure rule, written into the sidecar.
         inputs: Data files the figure was made from; their checksums go into the sidecar.
         params: Notebook or function parameters that shaped the figure.
-        data: The table the figure shows, checked for small cells before anything is written.
-        kind: ``aggregate`` or ``case`` (see :func:`check_disclosure`).
-        count: Column of ``data`` holding the shown counts.
-        allow_small_cells: Explicit override of the disclosure rule, written into the sidecar.
-        out_dir: Folder (default :func:`analysis.paths.figures_dir`).
         notes: Caveats to keep with the figure (e.g. detections are not prevalence).
 
     Returns:
         The written paths, the sidecar last.
+
+    Raises:
+        analysis.errors.InputError: The data cannot be checked (unknown kind, no data, no
+            such count column).
+        DisclosureError: The figure would show or give away a small group.
     """
-    disclosure = check_disclosure(data, kind, count, allow_small_cells)
-    out = Path(out_dir or paths.figures_dir())
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    meta = {"pdf": {"CreationDate": None, "ModDate": None}, "svg": {"Date": None},
-            "png": {}}
-    for fmt in FORMATS:
-        path = out / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, metadata=meta[fmt])
-        written.append(path)
-    sidecar = {
-        "figure": name,
-        "files": {p.suffix[1:]: provenance.sha256(p) for p in written},
-        "inputs": {str(Path(i).name): provenance.sha256(Path(i)) for i in inputs
-                   if Path(i).exists()},
-        "parameters": params or {},
-        "disclosure": disclosure,
-        "code_version": code_version(),
-        "notes": notes,
-    }
-    side = out / f"{name}.json"
-    side.write_text(json.dumps(sidecar, indent=2, sort_keys=True, default=str) + "\n")
-    written.append(side)
-    return written
+    record = check_export(data, kind, count, allow_small_cells)
+    meta = {"pdf": {"CreationDate": None, "ModDate": None}, "svg": {"Date": None}, "png": {}}
+    with _Stage(Path(out_dir)) as stage:
+        files = {}
+        for fmt in FORMATS:
+            temp = stage.add(f"{name}.{fmt}", lambda p, f=fmt: fig.savefig(
+                p, format=f, metadata=meta[f]))
+            files[fmt] = provenance.sha256(temp)
+        _sidecar(stage, name, {"figure": name, "files": files}, inputs, params, record, notes)
+        return stage.commit()
+
+
+def export_table(table: pd.DataFrame, name: str, kind: str, *, out_dir: str | Path,
+                 count: str | None = None, allow_small_cells: bool = False,
+                 inputs: list[str | Path] = (), params: dict | None = None,
+                 notes: str = "", index: bool = True) -> list[Path]:
+    """Write a table as CSV plus ``<name>.json`` (sidecar), after the disclosure check.
+
+    The check is the one figures go through (:func:`analysis.disclosure.check_export`).
+    Suppressed cells are written as ``suppressed``; whole-number columns as integers.
+
+    Args:
+        table: The table to publish (e.g. the output of
+            :func:`analysis.disclosure.suppress`, or a long table with one shown count
+            per row).
+        name: File stem.
+        kind: ``case``, ``aggregate`` or ``covariate`` (or a registered source id).
+        out_dir: Folder to write to.
+        count: Column holding the shown counts in a long table; ``None`` checks every
+            cell of a two-way table.
+        allow_small_cells: Explicit override, written into the sidecar.
+        inputs: Data files the table came from (checksums go into the sidecar).
+        params: Parameters that shaped the table.
+        notes: Caveats to keep with the table.
+        index: Write the row labels.
+
+    Returns:
+        The CSV path and the sidecar path.
+
+    Raises:
+        analysis.errors.InputError: The table cannot be checked.
+        DisclosureError: The table would show or give away a small group.
+    """
+    record = check_export(table, kind, count, allow_small_cells)
+    text = _whole(table).to_csv(index=index, na_rep=SUPPRESSED, lineterminator="\n")
+    with _Stage(Path(out_dir)) as stage:
+        temp = stage.add(f"{name}.csv", lambda p: p.write_text(text, encoding="utf-8"))
+        what = {"table": name, "files": {"csv": provenance.sha256(temp)}}
+        _sidecar(stage, name, what, inputs, params, record, notes)
+        return stage.commit()
+
+
+def _whole(table: pd.DataFrame) -> pd.DataFrame:
+    """Float columns holding only whole numbers (and hidden cells) as integers, for CSV."""
+    out = table.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
+            out[col] = s.astype("Int64")
+    return out

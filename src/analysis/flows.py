@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import countries, paths, provenance
+from analysis import countries, provenance
 from analysis.schemas import FLOW_COLUMNS, FLOWS, validate
 
 FLOWS_FILE = "flows.csv"
@@ -69,17 +69,17 @@ def sum_bounds(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out
 
 
-def load(data_dir: Path | None = None, verify: bool = True) -> pd.DataFrame:
+def load(data_dir: str | Path, verify: bool = True) -> pd.DataFrame:
     """Load the flows table from a data directory and check its schema and provenance.
 
     Args:
-        data_dir: Folder holding ``flows.csv`` (default: :func:`analysis.paths.data_dir`).
+        data_dir: Folder holding ``flows.csv`` (e.g. ``Settings.data_dir``).
         verify: Check the file against its provenance record's checksum.
 
     Returns:
         The flows table, schema-checked.
     """
-    path = Path(data_dir or paths.data_dir()) / FLOWS_FILE
+    path = Path(data_dir) / FLOWS_FILE
     if verify:
         provenance.verify(path)
     table = pd.read_csv(path, dtype={"origin": str, "destination": str}, keep_default_na=False)
@@ -113,10 +113,23 @@ def periods(years, n: int = 3) -> list[tuple[int, int]]:
     return [(int(c[0]), int(c[-1])) for c in chunks]
 
 
-def with_group(table: pd.DataFrame) -> pd.DataFrame:
-    """Add the destination's display group (Japan, Europe, ...) as ``group``."""
-    groups = {d: countries.destination_group(d) for d in table.destination.unique()}
-    return table.assign(group=table.destination.map(groups))
+def reporting_universe(table: pd.DataFrame) -> pd.DataFrame:
+    """Destination-years that reported any citizenship data, per source.
+
+    A destination counts in a year when the flows table holds any row of detected victims
+    by citizenship for it (any origin, its own nationals included, zero counts included):
+    it reported, whether or not any victim came from the origins a figure is about. This is
+    the universe a "reporting countries" panel and a panel model's sample are drawn from.
+
+    Args:
+        table: The whole flows table (not filtered to some origins).
+
+    Returns:
+        Columns source, destination, year: one row per reporting destination-year, sorted.
+    """
+    rows = table[table.indicator == "detected_victims"]
+    out = rows[["source", "destination", "year"]].drop_duplicates()
+    return out.sort_values(["source", "destination", "year"]).reset_index(drop=True)
 
 
 def route_table(table: pd.DataFrame, top: int = 15) -> pd.DataFrame:

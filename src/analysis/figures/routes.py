@@ -8,9 +8,10 @@ import pandas as pd
 from analysis import countries, geo
 from analysis.figures import GROUP_COLOURS, use_style
 from analysis.flows import CENSOR_THRESHOLD
+from analysis.sources import registry
 
-DETECTION_NOTE = ("Detected victims are detections, not prevalence: they depend on how hard "
-                  "each country looks and on which countries report.")
+#: GLOTIP's caveat, read from the registry (other figure modules import it by this name).
+DETECTION_NOTE = registry.get("glotip").caveat
 ORIGIN_FILL = "#cfe8d8"
 LAND = "#e6e6e6"
 #: Width in points of a line of 1,000 detected victims (square-root scaling).
@@ -21,6 +22,21 @@ def _wrap(text: str, width: int = 160) -> str:
     import textwrap
 
     return textwrap.fill(text, width)
+
+
+def subtitle(source: str) -> str:
+    """Return the line under a figure's title: which source it shows and what it counts.
+
+    Raises:
+        analysis.errors.InputError: The source is not registered.
+    """
+    record = registry.get(source)
+    return f"{record.note} Counts: {record.unit}."
+
+
+def _headline(fig, source: str) -> None:
+    """Print the source line at the top left of a figure (every figure names its source)."""
+    fig.suptitle(subtitle(source), x=0.01, ha="left", fontsize=8, color="#333333")
 
 
 def drawable(table: pd.DataFrame, threshold: int = CENSOR_THRESHOLD):
@@ -90,29 +106,31 @@ def _extent(ax, lon0: float) -> None:
     ax.set_ylim(y0, y1)
 
 
-def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
+def flow_map(flows: pd.DataFrame, title: str, source: str, lon0: float = geo.DEFAULT_LON0,
              origins=countries.SOUTHEAST_ASIA, ax=None, legend: bool = True,
-             source_note: str = "Source: UNODC GLOTIP data (dataUNODC).",
-             threshold: int = CENSOR_THRESHOLD, hide_sums: bool = False,
-             caveat: str = DETECTION_NOTE, subtitle: bool = True) -> tuple:
-    """Map flows of detected victims as great-circle lines, width by count.
+             subtitle: bool = True) -> tuple:
+    """Map flows of victims as great-circle lines, width by count.
+
+    The source's registry record gives the threshold (flows under it are not drawn: 5
+    for published aggregates, 11 for case records), the caveat and the source line; for
+    case records the sizes of the flows not drawn are never printed.
 
     Args:
         flows: One row per origin-destination pair with value_low/value_high.
         title: Axes title.
+        source: Registered source id of the flows.
         lon0: Central meridian of the Equal Earth projection.
         origins: Origin countries to shade.
         ax: Axes to draw on (a new figure when None).
         legend: Draw the legend (below the map, so it hides no land).
-        source_note: Source line printed under the title.
-        threshold: Smallest flow drawn (5 for published aggregates, 11 for case records).
-        hide_sums: Do not print the total of the flows not drawn (case records).
-        caveat: What the counts are and are not, printed under the title.
         subtitle: Print the caveat and source line under the title.
 
     Returns:
-        (figure, summary dict with flows drawn, not drawn and their counts).
+        (figure, summary dict with flows drawn, and for aggregates those not drawn).
     """
+    record = registry.get(source)
+    threshold, caveat = record.threshold, record.caveat
+    hide_sums = record.kind == "case"
     import matplotlib.pyplot as plt
 
     use_style()
@@ -127,7 +145,7 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
     lines = 0
     if subtitle:
         width = int(fig.get_figwidth() * 15)  # characters of 7.5 pt text across the figure
-        text = _wrap(f"{caveat} {source_note}", width)
+        text = _wrap(f"{caveat} {record.note}", width)
         lines = text.count("\n") + 1
         ax.text(0.0, 1.005, text, transform=ax.transAxes, fontsize=7.5, va="bottom",
                 color="#333333")
@@ -138,9 +156,9 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
     note = (f"{n} flows of at least {threshold} drawn; {len(hidden)} smaller or "
             f"uncertain flows ({summary['not_drawn_low']:,}-{summary['not_drawn_high']:,} "
             f"victims) not drawn.")
-    if hide_sums:  # case records: a sum of hidden flows could reveal one small group
+    if hide_sums:  # case records: a sum, even a count, of hidden flows says something of them
         note = f"{n} flows of at least {threshold} drawn; smaller flows not drawn."
-        summary = {"drawn": n, "not_drawn": len(hidden)}
+        summary = {"drawn": n}
     ax.text(0.0, -0.01, note, transform=ax.transAxes, fontsize=7.5, va="top", color="#333333")
     if legend:
         groups = [g for g in GROUP_COLOURS if g in set(draw.destination.map(
@@ -149,21 +167,16 @@ def flow_map(flows: pd.DataFrame, title: str, lon0: float = geo.DEFAULT_LON0,
     return fig, summary
 
 
-def flow_map_periods(by_period: dict[str, pd.DataFrame], lon0: float = geo.DEFAULT_LON0,
-                     origins=countries.SOUTHEAST_ASIA, threshold: int = CENSOR_THRESHOLD,
-                     source_note: str = "", hide_sums: bool = False,
-                     caveat: str = DETECTION_NOTE):
+def flow_map_periods(by_period: dict[str, pd.DataFrame], source: str,
+                     lon0: float = geo.DEFAULT_LON0, origins=countries.SOUTHEAST_ASIA):
     """Small multiples: one flow map per period.
 
     Args:
         by_period: Period label -> flows summed per pair (see
             :func:`analysis.routes.period_pairs`).
+        source: Registered source id (caveat, source line and threshold).
         lon0: Central meridian.
         origins: Origin countries to shade.
-        threshold: Smallest flow drawn.
-        source_note: Source line under the last map.
-        hide_sums: Do not print totals of flows not drawn (case records).
-        caveat: What the counts are and are not.
 
     Returns:
         (figure, one summary dict per period).
@@ -175,29 +188,31 @@ def flow_map_periods(by_period: dict[str, pd.DataFrame], lon0: float = geo.DEFAU
     axes = np.atleast_1d(axes)
     summaries = []
     for ax, (label, pairs) in zip(axes, by_period.items(), strict=True):
-        _, s = flow_map(pairs, label, lon0, origins, ax=ax, legend=(ax is axes[-1]),
-                        threshold=threshold, source_note=source_note, hide_sums=hide_sums,
-                        caveat=caveat, subtitle=(ax is axes[0]))
+        _, s = flow_map(pairs, label, source, lon0, origins, ax=ax, legend=(ax is axes[-1]),
+                        subtitle=(ax is axes[0]))
         summaries.append({"period": label, **s})
-    fig.suptitle("Victims from Southeast Asia by period", x=0.01, ha="left",
-                 fontweight="bold")
+    fig.suptitle(f"Victims from Southeast Asia by period ({registry.get(source).unit})",
+                 x=0.01, ha="left", fontweight="bold")
     return fig, summaries
 
 
-def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame,
-                     unit: str = "detected victims", caveat: str = DETECTION_NOTE):
+def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame, source: str):
     """Size of the Japan and Europe routes by year, with the censoring band and reporters.
 
     Args:
-        series: Columns route, year, value_low, value_high (and ``suppressed``, True
-            where a small count from case records is hidden).
-        reporters: Columns route, year, n (destination countries reporting that year).
-        unit: What is counted (y-axis label).
-        caveat: What the counts are and are not (footnote).
+        series: Columns route, group (display group of its destinations), year,
+            value_low, value_high (and ``suppressed``, True where a value from case
+            records is withheld).
+        reporters: Columns route, year, n: destination countries of the route that
+            reported any citizenship data that year (see
+            :func:`analysis.flows.reporting_universe`), victims from these origins or not.
+        source: Registered source id (unit, caveat and source line).
 
     Returns:
         The figure.
     """
+    record = registry.get(source)
+    unit, caveat = record.unit, record.caveat
     import matplotlib.pyplot as plt
 
     use_style()
@@ -206,8 +221,8 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame,
                              gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
     years = range(int(series.year.min()), int(series.year.max()) + 1)
     for j, route in enumerate(routes):
-        colour = GROUP_COLOURS["Japan"] if "Japan" in route else GROUP_COLOURS[
-            "Europe (EU27, UK, EFTA)"]
+        group = series.loc[series.route == route, "group"].iloc[0]
+        colour = GROUP_COLOURS.get(group, GROUP_COLOURS["Other"])
         s = series[series.route == route].set_index("year").reindex(years)
         ax = axes[0, j]
         ax.fill_between(s.index, s.value_low, s.value_high, color=colour, alpha=0.25,
@@ -235,7 +250,7 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame,
             ax.legend(handles, labels, loc="upper left", fontsize=7.5)
         r = reporters[reporters.route == route].set_index("year").reindex(years).fillna(0)
         axes[1, j].bar(r.index, r.n, color=colour, alpha=0.6, width=0.7)
-        axes[1, j].set_ylabel("reporting\ncountries" if j == 0 else "")
+        axes[1, j].set_ylabel("countries\nreporting" if j == 0 else "")
         axes[1, j].yaxis.get_major_locator().set_params(integer=True)
         if len(years) <= 8:  # MaxNLocator falls back to fractions on very short spans
             axes[1, j].set_xticks(list(years))
@@ -244,25 +259,29 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame,
     for ax in axes[1]:
         ax.set_xlabel("year of detection")
     # supxlabel, unlike fig.text, gets room from the constrained layout.
-    hatch = ("Hatched years: fewer than 11 cases, suppressed. "
+    hatch = ("Hatched years: not shown, to protect small groups of cases. "
              if "suppressed" in series and series["suppressed"].any() else "")
-    fig.supxlabel(_wrap("Grey years: no data reported for the route. " + hatch + caveat),
+    fig.supxlabel(_wrap("Grey years: no victims from these origins in the data. Bottom: "
+                        "destination countries of the route that reported any victims by "
+                        "citizenship that year. " + hatch + caveat),
                   fontsize=7.5, x=0.01, ha="left", color="#333333")
+    _headline(fig, source)
     return fig
 
 
-def origin_mix(mix: pd.DataFrame, unit: str = "detected victims"):
-    """Horizontal stacked bars: each route's detected victims by Southeast Asian origin.
+def origin_mix(mix: pd.DataFrame, source: str):
+    """Horizontal stacked bars: each route's victims by Southeast Asian origin.
 
     Args:
         mix: Columns route, origin, value_low, value_high (totals over the period) and
             route_total (NaN when suppressed); see :func:`analysis.routes.protect_mix`.
             Hidden cells are absent, so a bar may not reach 100%.
-        unit: What is counted (axis label).
+        source: Registered source id (unit and source line).
 
     Returns:
         The figure.
     """
+    unit = registry.get(source).unit
     import matplotlib.pyplot as plt
 
     use_style()
@@ -300,28 +319,30 @@ def origin_mix(mix: pd.DataFrame, unit: str = "detected victims"):
     ax.set_xlabel(f"share of {unit} (lower bounds); right: total (interval)")
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=True))
-    ax.legend(uniq.values(), uniq.keys(), ncol=min(6, len(uniq)), loc="upper center",
-              bbox_to_anchor=(0.5, -0.35 if len(routes) < 3 else -0.22), fontsize=8)
+    if uniq:  # every route total withheld: no bars, nothing to explain
+        ax.legend(uniq.values(), uniq.keys(), ncol=min(6, len(uniq)), loc="upper center",
+                  bbox_to_anchor=(0.5, -0.35 if len(routes) < 3 else -0.22), fontsize=8)
     ax.set_title("Origin mix of each route", loc="left")
+    _headline(fig, source)
     return fig
 
 
-def top_destinations(table: pd.DataFrame, highlight=("JPN",), n: int = 15,
-                     title: str = "Largest destinations of Southeast Asian victims",
-                     unit: str = "detected victims", caveat: str = DETECTION_NOTE):
+def top_destinations(table: pd.DataFrame, source: str, highlight=("JPN",), n: int = 15,
+                     title: str = "Largest destinations of Southeast Asian victims"):
     """Bar chart of the largest destinations of Southeast Asian victims, with intervals.
 
     Args:
         table: Columns destination, value_low, value_high (cross-border flows, summed).
+        source: Registered source id (unit, caveat and source line).
         highlight: Destinations drawn in their group colour with a bold label.
         n: How many destinations.
         title: Axes title (say the period).
-        unit: What is counted (axis label).
-        caveat: What the counts are and are not (footnote).
 
     Returns:
         The figure.
     """
+    record = registry.get(source)
+    unit, caveat = record.unit, record.caveat
     import matplotlib.pyplot as plt
 
     use_style()
@@ -349,4 +370,5 @@ def top_destinations(table: pd.DataFrame, highlight=("JPN",), n: int = 15,
     present = [g for g in GROUP_COLOURS if g in set(groups)]
     ax.legend([Patch(color=GROUP_COLOURS[g]) for g in present], present, loc="lower right",
               fontsize=7.5)
+    _headline(fig, source)
     return fig
