@@ -194,7 +194,7 @@ QUARANTINE = {
     "glotip future year": ("glotip", lambda t: glotip_edit(t, set_cell(5, 10, float(FUTURE))),
                            5, "Year", f"year in the future (after {date.today().year})"),
     "glotip fractional year": ("glotip", lambda t: glotip_edit(t, set_cell(5, 10, 2019.5)), 5,
-                               "Year", "year is not a whole number"),
+                               "Year", "year is not a whole number: '2019.5'"),
     "glotip mis-encoded": ("glotip", lambda t: GLOTIP, 30, "Category",
                            "mis-encoded text (U+FFFD): the name cannot be verified from the "
                            "file"),
@@ -291,3 +291,43 @@ def test_nothing_usable_is_refused_by_ingest(source, build, tmp_path):
     with pytest.raises(InputError, match="no row could be used"):
         ingest.ingest(source, build(tmp_path), tmp_path / "data")
     assert not (tmp_path / "data").exists()
+
+
+# --- semicolon-separated files (Excel in a European locale) ---------------------------------
+
+@pytest.mark.parametrize("source,build,row", [
+    ("template", lambda t: raw(t, b"year;origin;destination;count\n2019;VNM;JPN;3\n",
+                               "semi.csv"), 1),
+    ("ctdc", lambda t: raw(t, CTDC.read_bytes().replace(b",", b";"), "semi.csv"), 1),
+    # A comma header with semicolon rows (a file edited in two locales).
+    ("template", lambda t: raw(t, b"year,origin,destination,count\n2019,VNM,JPN,3\n"
+                               b"2020;VNM;JPN;4\n", "mixed.csv"), 3),
+])
+def test_a_semicolon_separated_file_is_named_as_such_with_the_fix(source, build, row, tmp_path):
+    path = build(tmp_path)
+    with pytest.raises(InputError) as err:
+        READERS[source](path)
+    assert err.value.row == row and err.value.file == str(path)
+    assert err.value.problem.startswith("this looks semicolon-separated")
+    assert "CSV UTF-8 (Comma delimited)" in err.value.fix and "stray comma" not in str(err.value)
+
+
+def test_semicolons_inside_values_of_a_comma_file_are_not_mistaken_for_the_delimiter(tmp_path):
+    ok = counts(tmp_path, '2019,VNM,JPN,3,"seen; twice; in 2019"\n2020,VNM,JPN,4,a;b;c;d',
+                header="year,origin,destination,count,notes")
+    assert int(template.read(ok).flows.value_low.sum()) == 7
+    extra = counts(tmp_path, "2019,VNM,JPN,3,a;b\n2020,VNM,JPN,4,x,y", name="extra.csv",
+                   header="year,origin,destination,count,notes")
+    with pytest.raises(InputError) as err:
+        template.read(extra)
+    assert err.value.row == 3 and "different number of fields" in err.value.problem
+    assert "stray comma" in err.value.fix
+
+
+@pytest.mark.parametrize("source", ["ctdc", "template"])
+def test_old_mac_line_ends_give_a_message_not_a_traceback(source, tmp_path):
+    path = raw(tmp_path, b"year,origin,destination,count\r2019,VNM,JPN,3\r", "mac.csv")
+    with pytest.raises(InputError) as err:
+        READERS[source](path)
+    assert err.value.row == 1 and "carriage return" in err.value.problem
+    assert "tr '\\r' '\\n'" in err.value.fix

@@ -122,3 +122,19 @@ def test_second_ingest_keeps_the_previous_version(tmp_path):
     assert flows[(flows.sex == "total") & (flows.age == "total")].value_low.sum() == 10
     record = json.loads((tmp_path / "flows.csv.provenance.json").read_text())
     assert record["inputs"]["ctdc"]["input_file"] == "ctdc_2.csv"
+
+
+def test_provenance_verify_raises_input_errors_the_command_line_can_report(tmp_path):
+    ingest.ingest("ctdc", CTDC, tmp_path)
+    flows = tmp_path / "flows.csv"
+    text = flows.read_text()
+    flows.write_text(text.replace("VNM", "PHL", 1))
+    with pytest.raises(InputError) as err:
+        provenance.verify(flows)
+    assert err.value.file == str(flows) and "differs from its provenance record" in \
+        err.value.problem and "python -m analysis ingest" in err.value.fix
+    flows.write_text(text)
+    assert provenance.verify(flows)["inputs"]["ctdc"]["input_file"] == "ctdc_small.csv"
+    provenance.record_path(flows).unlink()
+    with pytest.raises(InputError, match="no provenance record"):
+        provenance.verify(flows)

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from openpyxl import load_workbook
 
-from analysis import build, flows, ingest, routes
+from analysis import build, flows, ingest
 from analysis.sources import glotip
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -74,5 +74,5 @@ def test_a_later_glotip_release_is_ingested_and_a_stale_sentence_stops_the_noteb
     side = json.loads((figs / "routes-map-all-years.json").read_text())
     assert side["parameters"]["source"] == "glotip"
     text = _outputs_text(tmp_path / "out" / "notebooks" / "01-routes.ipynb")
-    first = routes.cross_border(table).year.min()
+    first = flows.from_origins(table).year.min()  # cross-border, Southeast Asian origins
     assert f"Between {first} and 2022" in text

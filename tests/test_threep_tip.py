@@ -169,5 +169,5 @@ def test_loaders_verify_the_provenance_checksum(tmp_path):
         copy = tmp_path / committed.name
         copy.write_text(committed.read_text().replace("JPN", "JPX", 1))
         shutil.copy(provenance.record_path(committed), provenance.record_path(copy))
-        with pytest.raises(ValueError, match="checksum"):
+        with pytest.raises(InputError, match="checksum"):
             module.load(copy)

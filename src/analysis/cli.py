@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -18,19 +19,48 @@ def _parser() -> argparse.ArgumentParser:
                        help="run only notebooks whose name contains NAME (repeatable)")
     build.add_argument("--data-dir", type=Path, help="data folder (default data/processed)")
     build.add_argument("--out", type=Path, help="output folder (default reports/)")
+    build.add_argument("--source", metavar="NAME",
+                       help="source to show when the data folder holds several (one of: "
+                            f"{', '.join(_shown_sources())}; default: GLOTIP if present, "
+                            "else the source with most rows; the build says which)")
+    build.add_argument("--jobs", type=int, default=2,
+                       help="notebooks run at once, each in its own kernel (default 2)")
     build.add_argument("--timeout", type=int, default=900, help="seconds per cell")
 
     ingest = sub.add_parser("ingest", help="validate and load a data file into a data folder")
-    ingest.add_argument("source", choices=["glotip", "ctdc", "template"])
+    ingest.add_argument("source", choices=_ingest_names())
     ingest.add_argument("path", type=Path)
     ingest.add_argument("--data-dir", type=Path, help="target folder (default data/processed)")
 
-    derive = sub.add_parser("derive", help="re-derive the 3P or TIP table from its published file")
-    derive.add_argument("table", choices=["threep", "tip"])
+    derive = sub.add_parser("derive", help="re-derive a covariate table from its published file")
+    derive.add_argument("table", choices=_derive_names())
     derive.add_argument("paths", nargs="*", type=Path,
                         help="published file(s) or folder (default: the copy in ../shared/data)")
     derive.add_argument("--out", type=Path, help="output folder (default data/processed)")
     return parser
+
+
+def _shown_sources() -> list[str]:
+    """Return the registered sources of counts of people (what a notebook can show)."""
+    from analysis.sources import registry
+
+    return sorted(s.id for s in registry.SOURCES.values() if s.kind != "covariate")
+
+
+def _ingest_names() -> list[str]:
+    """Return the reader names ``ingest`` takes, from the source registry."""
+    from analysis import ingest
+
+    return ingest.reader_names()
+
+
+def _derive_names() -> list[str]:
+    """Return the reader modules in the registry that re-derive a table (``regenerate``)."""
+    from analysis import ingest
+    from analysis.sources import registry
+
+    return sorted({ingest.module_name(s) for s in registry.SOURCES.values()
+                   if ingest.derives(s)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
-            from analysis import build
-
-            _check_data_dir(args.data_dir)
-            return build.run(only=args.only, data_dir=args.data_dir, out=args.out,
-                             timeout=args.timeout)
+            return _build(args)
         if args.command == "ingest":
             return _ingest(args)
         if args.command == "derive":
@@ -75,22 +101,36 @@ def _ingest(args) -> int:
     return 0
 
 
-def _derive(args) -> int:
-    from analysis.sources import threep, tip
+def _build(args) -> int:
+    """Run the notebooks; relative folders are taken from where the command is run."""
+    from analysis import build
 
-    module = {"threep": threep, "tip": tip}[args.table]
+    # An absolute path: the notebooks resolve relative ones against the project root,
+    # while a shell user means the folder they stand in.
+    data_dir = args.data_dir.expanduser().resolve() if args.data_dir else None
+    out = args.out.expanduser().resolve() if args.out else None
+    return build.run(only=args.only, data_dir=data_dir, out=out, timeout=args.timeout,
+                     source=args.source, jobs=args.jobs)
+
+
+def _derive(args) -> int:
+    """Re-derive a table through its reader module's ``regenerate``."""
+    from analysis import ingest
+    from analysis.sources import registry
+
+    source = next(s for s in registry.SOURCES.values() if ingest.module_name(s) == args.table)
+    module = importlib.import_module(source.reader.partition(":")[0])
     src = args.paths[0] if len(args.paths) == 1 else (args.paths or None)
-    result, written = module.regenerate(src, args.out)
-    print(f"{args.table}: {len(result.table):,} rows, {len(result.quarantine):,} quarantined, "
-          f"{len(result.review):,} names to review; wrote {', '.join(map(str, written))}")
+    print(_derive_summary(args.table, module.regenerate(src, args.out)))
     return 0
 
 
-def _check_data_dir(data_dir: Path | None) -> None:
-    """Refuse a data folder without a flows table before any notebook starts."""
-    if data_dir is None:
-        return
-    if not (data_dir / "flows.csv").exists():
-        raise InputError(str(data_dir), "no flows.csv in this data folder",
-                         "ingest a source into it first: python -m analysis ingest "
-                         f"glotip|ctdc|template FILE --data-dir {data_dir}")
+def _derive_summary(table: str, returned) -> str:
+    """Summarise a regenerate step: rows, quarantine and review counts when it reports them."""
+    result, written = returned if isinstance(returned, tuple) and len(returned) == 2 \
+        else (None, returned)
+    files = ", ".join(map(str, written)) if isinstance(written, list | tuple) else str(written)
+    if not hasattr(result, "table"):
+        return f"{table}: wrote {files}"
+    return (f"{table}: {len(result.table):,} rows, {len(result.quarantine):,} quarantined, "
+            f"{len(result.review):,} names to review; wrote {files}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -13,58 +14,49 @@ import analysis
 from analysis import paths, provenance
 from analysis.errors import InputError
 from analysis.flows import FLOWS_FILE, tidy
-from analysis.sources.common import ReadResult
-
-#: Citation facts per source, copied into every provenance record.
-SOURCES = {
-    "glotip": {
-        "producer": "United Nations Office on Drugs and Crime (UNODC)",
-        "title": "Global Report on Trafficking in Persons (GLOTIP) data, dataUNODC export",
-        "citation": "UNODC, Global Report on Trafficking in Persons (GLOTIP) data, dataUNODC",
-        "url": "https://dataunodc.un.org",
-        "licence": "UNODC dataUNODC terms of use",
-        "caveat": "Detected victims are detections, not prevalence: they depend on how hard "
-                  "each country looks.",
-    },
-    "ctdc": {
-        "producer": "Counter Trafficking Data Collaborative (CTDC: IOM, Polaris, Liberty Shared)",
-        "title": "CTDC Global Dataset (k-anonymised case-level records of registered victims)",
-        "citation": "Counter Trafficking Data Collaborative, Global Victim of Trafficking "
-                    "Dataset, https://www.ctdatacollaborative.org",
-        "url": "https://www.ctdatacollaborative.org",
-        "licence": "CTDC terms of use (cite CTDC; never show groups smaller than k = 11)",
-        "caveat": "Registered victims (cases) assisted by the contributing organisations, not "
-                  "prevalence; coverage differs by country and year.",
-    },
-    "template_counts": {
-        "producer": "the researcher who filled in the template",
-        "title": "Researcher's own aggregate counts (Routes & Rights template, counts form)",
-        "citation": "cite the researcher's own source, as recorded with the file",
-        "url": "",
-        "licence": "as agreed with the data's owner",
-        "caveat": "Counts as entered; check what each count measures before comparing sources.",
-    },
-    "template_cases": {
-        "producer": "the researcher who filled in the template",
-        "title": "Researcher's own case records (Routes & Rights template, one row per case)",
-        "citation": "cite the researcher's own source, as recorded with the file",
-        "url": "",
-        "licence": "as agreed with the data's owner",
-        "caveat": "Registered cases, not prevalence; case-level data: groups under k = 11 are "
-                  "never shown.",
-    },
-}
+from analysis.sources import registry
+from analysis.sources.results import ReadResult
 
 #: Files an ingest writes per source, besides the shared flows table.
 REPORT_FILES = ("{s}_quarantine.csv", "{s}_harmonisation.csv", "{s}_duplicates.csv",
                 "{s}_conservation.csv", "{s}_set_aside.csv", "{s}_report.md")
 
 
-def readers() -> dict:
-    """Return the reader function of each source id (imported lazily)."""
-    from analysis.sources import ctdc, glotip, template
+def reader_names() -> list[str]:
+    """Return the names ``ingest`` takes: the registry's readers of flows of people.
 
-    return {"glotip": glotip.read, "ctdc": ctdc.read, "template": template.read}
+    A reader of flows is the reader of an aggregate or case source whose module has no
+    ``regenerate`` (modules with one re-derive a table with ``derive``). The template's
+    two forms (counts, cases) share one reader, so ``template`` is one name.
+    """
+    return sorted({module_name(s) for s in registry.SOURCES.values() if _reads_flows(s)})
+
+
+def reader(name: str):
+    """Return the reader function behind an ingest name (imported lazily).
+
+    Raises:
+        InputError: No registered source of flows is read by that name.
+    """
+    for source in registry.SOURCES.values():
+        if module_name(source) == name and _reads_flows(source):
+            return source.read_function()
+    raise InputError("ingest", f"no reader named {name!r}", f"use one of: "
+                     f"{', '.join(reader_names())}")
+
+
+def module_name(source: registry.Source) -> str:
+    """Return the short name of a source's reader module (``analysis.sources.ctdc`` -> ctdc)."""
+    return source.reader.partition(":")[0].rsplit(".", 1)[-1]
+
+
+def derives(source: registry.Source) -> bool:
+    """Tell whether a source's reader module re-derives a committed table (``regenerate``)."""
+    return hasattr(importlib.import_module(source.reader.partition(":")[0]), "regenerate")
+
+
+def _reads_flows(source: registry.Source) -> bool:
+    return source.kind in ("aggregate", "case") and not derives(source)
 
 
 def ingest(source: str, path: str | Path, data_dir: str | Path | None = None) -> ReadResult:
@@ -75,7 +67,7 @@ def ingest(source: str, path: str | Path, data_dir: str | Path | None = None) ->
     everything succeeded; the files they replace move to ``versions/<timestamp>/``.
 
     Args:
-        source: ``glotip``, ``ctdc`` or ``template``.
+        source: A reader name from :func:`reader_names` (``glotip``, ``ctdc``, ``template``).
         path: The input file.
         data_dir: Target folder (default: the committed ``data/processed``).
 
@@ -84,7 +76,7 @@ def ingest(source: str, path: str | Path, data_dir: str | Path | None = None) ->
     """
     data_dir = Path(data_dir or paths.PROCESSED)
     path = Path(path)
-    result = readers()[source](path)
+    result = reader(source)(path)
     _require_flows(result, path)
     created = not data_dir.exists()
     try:
@@ -135,10 +127,10 @@ def _stage(result: ReadResult, path: Path, data_dir: Path, tmp: Path) -> list[Pa
     record = provenance.read_record(existing) if existing.exists() and \
         provenance.record_path(existing).exists() else {}
     inputs = {k: v for k, v in record.get("inputs", {}).items() if k != s}
-    inputs[s] = {**SOURCES.get(s, {}), "input_file": path.name,
+    inputs[s] = {**provenance.citation(s), "input_file": path.name,
                  "input_sha256": provenance.sha256(path), "input_bytes": path.stat().st_size,
                  **{k: v for k, v in result.meta.items() if k != "file"},
-                 "reader": f"analysis.sources.{s.split('_')[0]} {analysis.__version__}",
+                 "reader": f"{registry.get(s).reader} {analysis.__version__}",
                  "ingested": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "rows_in_flows": int((flows.source == s).sum())}
     provenance.write_record(out, {
@@ -214,6 +206,7 @@ def render_report(result: ReadResult) -> str:
     q = result.quarantine
     lines = [f"# Ingest report: {result.source}", "",
              f"- input: `{Path(result.meta.get('file', '')).name}`",
+             f"- unit: {registry.get(result.source).unit}",
              *[f"- {k}: {v}" for k, v in result.meta.items() if k != "file"], "",
              "## Every row accounted for", "",
              "| outcome | rows | counts (low-high) |", "|---|---:|---:|"]
@@ -259,5 +252,5 @@ def render_report(result: ReadResult) -> str:
                             for r in d.itertuples()])
     else:
         lines.append("None.")
-    lines += ["", "Detected victims are detections, not prevalence.", ""]
+    lines += ["", registry.get(result.source).caveat, ""]  # the registry's caveat per source
     return "\n".join(lines)

@@ -8,6 +8,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import InputError
+
+#: What a provenance record copies from the source registry, so every table says how to
+#: cite its input and how to read it.
+CITATION_FIELDS = ("producer", "title", "citation", "url", "licence", "unit", "caveat", "kind")
+
+
+def citation(source_id: str) -> dict[str, str]:
+    """Return a source's citation facts from the registry, as written into provenance records.
+
+    Raises:
+        InputError: The source is not registered.
+    """
+    from analysis.sources import registry  # lazy: keeps ``import analysis`` light
+
+    record = registry.get(source_id)
+    return {name: getattr(record, name) for name in CITATION_FIELDS}
+
 
 def sha256(path: Path) -> str:
     """Return the SHA-256 hex digest of a file, read in chunks."""
@@ -44,18 +62,23 @@ def verify(data_file: Path) -> dict[str, Any]:
     """Check a data file against its provenance record.
 
     Raises:
-        ValueError: The record is missing or the checksum differs.
+        InputError: The record is missing or the checksum differs (the command line turns
+            it into exit code 2 with the message and the fix).
     """
     path = record_path(data_file)
     if not path.exists():
-        raise ValueError(f"{data_file}: no provenance record ({path.name}) beside it")
+        raise InputError(str(data_file), f"no provenance record ({path.name}) beside it, so "
+                         "where this table came from cannot be checked",
+                         "rebuild it with `python -m analysis ingest` (flows) or `python -m "
+                         "analysis derive` (3P, TIP), or point the data folder elsewhere")
     record = read_record(data_file)
     actual = sha256(data_file)
     if record.get("sha256") != actual:
-        raise ValueError(
-            f"{data_file}: checksum {actual[:12]} differs from its provenance record "
-            f"({str(record.get('sha256'))[:12]}); rebuild it with `python -m analysis ingest`"
-        )
+        raise InputError(str(data_file), f"checksum {actual[:12]} differs from its provenance "
+                         f"record ({str(record.get('sha256'))[:12]}): the file was changed "
+                         "after it was written", "rebuild it with `python -m analysis ingest` "
+                         "(flows) or `python -m analysis derive` (3P, TIP); do not edit "
+                         "processed tables by hand")
     return record
 
 

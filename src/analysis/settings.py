@@ -81,8 +81,8 @@ def check_data_dir(data_dir: Path) -> None:
     """
     if not data_dir.is_dir():
         raise InputError(str(data_dir), "this data folder does not exist",
-                         "check the path (relative paths are taken from the project root, "
-                         f"{paths.ROOT}), or ingest a source into it first")
+                         "check the path (in a notebook, relative paths are taken from the "
+                         f"project root, {paths.ROOT}), or ingest a source into it first")
     if not (data_dir / FLOWS_FILE).exists():
         raise InputError(str(data_dir), "no flows.csv in this data folder",
                          "ingest a source into it first: python -m analysis ingest "

@@ -8,20 +8,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import countries
-from analysis.sources.common import (
-    ReadResult,
-    Sieve,
-    age_label,
-    aggregate_cases,
-    conservation,
-    csv_header,
-    empty_duplicates,
-    match_columns,
-    parse_years,
-    per_unique,
-    read_csv_columns,
-    sex_label,
-)
+from analysis.sources.cases import aggregate_cases
+from analysis.sources.csvfiles import csv_header, match_columns, read_csv_columns
+from analysis.sources.results import ReadResult, Sieve, conservation, empty_duplicates
+from analysis.sources.values import age_label, parse_years, per_unique, sex_label
 
 SOURCE = "ctdc"
 YEAR, ORIGIN, DEST = "yearOfRegistration", "citizenship", "CountryOfExploitation"
@@ -46,7 +36,7 @@ def read(path: str | Path) -> ReadResult:
         path: The CSV file as CTDC publishes it.
 
     Returns:
-        A :class:`~analysis.sources.common.ReadResult` (source ``ctdc``).
+        A :class:`~analysis.sources.results.ReadResult` (source ``ctdc``).
 
     Raises:
         InputError: The file cannot be read as a CTDC release (the message says why).
@@ -94,7 +84,6 @@ def read(path: str | Path) -> ReadResult:
             "release": "7-column subset" if len(header) <= 7 else
             f"full width ({len(header)} columns)",
             "columns_used": ", ".join(columns.values()),
-            "unit": "registered victims (cases), not prevalence",
             **_label_notes(frame, sex, age)}
     return ReadResult(source=SOURCE, flows=flows, quarantine=quarantine,
                       set_aside=pd.DataFrame(columns=["reason", "rows"]), harmonisation=harm,

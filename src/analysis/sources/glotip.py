@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -11,14 +10,9 @@ from python_calamine import CalamineWorkbook
 from analysis import countries
 from analysis.errors import InputError
 from analysis.flows import tidy
-from analysis.sources.common import (
-    ReadResult,
-    Sieve,
-    check_file,
-    conservation,
-    parse_values,
-    quarantine_rows,
-)
+from analysis.sources.csvfiles import check_file
+from analysis.sources.results import ReadResult, Sieve, conservation, quarantine_rows
+from analysis.sources.values import MAX_PLAUSIBLE, parse_values, parse_years
 
 SOURCE = "glotip"
 SHEET = "data_glotip_1"
@@ -31,9 +25,6 @@ SEX = {"Total": "total", "Female": "female", "Male": "male", "Other": "other",
        "Unknown": "unknown"}
 AGE = {"Total": "total", "18 years or over": "adult", "0 to 17 years": "child",
        "Unknown": "unknown"}
-#: One cell above this is not a plausible number of detections in one country and year.
-MAX_PLAUSIBLE = 100_000
-FIRST_YEAR = 1990
 KEY = ["year", "origin", "destination", "indicator", "sex", "age"]
 
 
@@ -44,7 +35,7 @@ def read(path: str | Path) -> ReadResult:
         path: The ``.xlsx`` file as downloaded from dataUNODC.
 
     Returns:
-        A :class:`~analysis.sources.common.ReadResult`.
+        A :class:`~analysis.sources.results.ReadResult`.
 
     Raises:
         InputError: The file cannot be read as a GLOTIP export (the message says why and
@@ -54,21 +45,16 @@ def read(path: str | Path) -> ReadResult:
     sheet, raw, header_row = _read_sheet(path)
     frame = _frame(raw, header_row, path)
     frame = frame.join(parse_values(frame["txtVALUE"]))
-    frame["year"] = pd.to_numeric(frame["Year"], errors="coerce").astype("Float64")
-    frame["year"] = frame["year"].where(frame["year"] % 1 == 0).astype("Int64")
+    # The export holds years as numbers or as text: the shared parser reads both.
+    frame["year"], year_problem = parse_years(frame["Year"].map(_year_text))
     read_rows = frame[["year", "value_low", "value_high"]].copy()
 
     # Rules in order; each quarantined row keeps the first rule it broke. Rows stay in the
     # frame (the sieve marks them), so every column below stays aligned with it.
     sieve = Sieve(frame)
-    this_year = date.today().year
-    year, high = frame["year"], frame["value_high"]  # nullable: NA breaks no rule here
+    high = frame["value_high"]  # nullable: NA breaks no rule here
     sieve.drop(frame["problem"] != "", frame["problem"], "txtVALUE", frame["txtVALUE"])
-    sieve.drop(frame["year"].isna(), "year is not a whole number", "Year", frame["Year"])
-    sieve.drop((year > this_year).fillna(False), f"year in the future (after {this_year})", "Year",
-               frame["Year"])
-    sieve.drop((year < FIRST_YEAR).fillna(False), f"year before {FIRST_YEAR}", "Year",
-               frame["Year"])
+    sieve.drop(year_problem != "", year_problem, "Year", frame["Year"])
     sieve.drop((high > MAX_PLAUSIBLE).fillna(False),
                f"implausible count (over {MAX_PLAUSIBLE:,} in one cell): likely debris",
                "txtVALUE", frame["txtVALUE"])
@@ -132,6 +118,15 @@ def read(path: str | Path) -> ReadResult:
         quarantine=quarantined.sort_values("row").reset_index(drop=True),
         set_aside=aside, harmonisation=harm.report, duplicates=duplicates,
         conservation=cons, meta=meta)
+
+
+def _year_text(value) -> str:
+    """Return a Year cell as text: 2019.0 (how the workbook stores numbers) becomes '2019'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _read_sheet(path: Path) -> tuple[str, pd.DataFrame, int]:

@@ -191,7 +191,8 @@ def load_table(path: str | Path | None, name: str, table: str, schema, **read_kw
     """Load a derived indicator table, checking its provenance record and schema.
 
     Args:
-        path: The file; default: ``name`` in the active data folder, else the committed copy.
+        path: The file; default: the committed copy in ``data/processed`` (a run on
+            another data folder passes ``settings.data_file(name)``).
         name: File name under ``data/processed`` (``threep.csv``, ``tip_tiers.csv``).
         table: Short id for messages and the derive command (``threep``, ``tip``).
         schema: The pandera schema to check.
@@ -200,7 +201,7 @@ def load_table(path: str | Path | None, name: str, table: str, schema, **read_kw
     Raises:
         InputError: The table is missing or breaks its schema.
     """
-    path = Path(path or paths.data_file(name))
+    path = Path(path or paths.PROCESSED / name)
     if not path.exists():
         raise InputError(str(path), f"derived {table} table not found",
                          f"run `python -m analysis derive {table}` to regenerate it")

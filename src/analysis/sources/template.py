@@ -11,20 +11,14 @@ from python_calamine import CalamineWorkbook
 from analysis import countries
 from analysis.errors import InputError
 from analysis.flows import tidy
-from analysis.sources.common import (
+from analysis.sources.cases import aggregate_cases
+from analysis.sources.csvfiles import check_file, csv_header, match_columns, read_csv_columns
+from analysis.sources.results import ReadResult, Sieve, conservation, empty_duplicates
+from analysis.sources.values import (
     MAX_PLAUSIBLE,
-    ReadResult,
-    Sieve,
     age_label,
-    aggregate_cases,
-    check_file,
-    conservation,
-    csv_header,
-    empty_duplicates,
-    match_columns,
     parse_values,
     parse_years,
-    read_csv_columns,
     sex_label,
 )
 
@@ -47,7 +41,7 @@ def read(path: str | Path) -> ReadResult:
         path: A ``.csv`` (UTF-8) or ``.xlsx`` file laid out as data/templates/README.md says.
 
     Returns:
-        A :class:`~analysis.sources.common.ReadResult` with source ``template_counts`` or
+        A :class:`~analysis.sources.results.ReadResult` with source ``template_counts`` or
         ``template_cases``.
 
     Raises:
@@ -315,9 +309,7 @@ def _result(source, frame, read_rows, flows, sieve, reports, path, columns,
     cons = conservation(read_rows, frame.index[sieve.alive], quarantine, pd.Index([]), source)
     ignored = [c for c in frame.columns if c.startswith("_blank")]
     meta = {"file": str(path), "form": source.split("_")[1], "header_row": header_row,
-            "rows_read": len(frame), "columns_used": ", ".join(columns.values()),
-            "unit": "registered victims (cases), not prevalence" if source.endswith("cases")
-            else "counts as entered by the researcher"}
+            "rows_read": len(frame), "columns_used": ", ".join(columns.values())}
     if ignored:
         meta["blank_header_cells"] = len(ignored)
     return ReadResult(source=source, flows=flows, quarantine=quarantine,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths, schemas
+from analysis import paths, provenance, schemas
 from analysis.sources.indicators import (
     MISSING,
     SourceResult,
@@ -25,15 +25,6 @@ SHARED_FILE = ("3p_index", "policy_index_3p_2000-2013.csv")
 REQUIRED = ["countryname", "year", "tier", "p", "prosecution", "prevention", "protection", "iso"]
 SCORES = ["prosecution", "prevention", "protection", "p"]
 TIERS_3P = {"1": 1.0, "2": 2.0, "2.5": 2.5, "3": 3.0}
-CITATION = {
-    "producer": "Seo-Young Cho, Axel Dreher, Eric Neumayer",
-    "title": "3P Anti-Trafficking Policy Index, country-year, 2000-2013",
-    "citation": "Cho, S.-Y., Dreher, A., Neumayer, E. (2014), 'Determinants of Anti-Trafficking "
-                "Policies: Evidence from a New Index', Scandinavian Journal of Economics 116(2)",
-    "licence": "free for research use with citation",
-    "caveat": "Scores are coded from US TIP report narratives (practice as the State "
-              "Department describes it), not from statutes; tier 2.5 = Tier 2 Watch List.",
-}
 
 
 def read(path: str | Path) -> SourceResult:
@@ -125,6 +116,7 @@ def regenerate(src: str | Path | None = None, out_dir: str | Path | None = None
     src = Path(src or paths.shared_file(*SHARED_FILE))
     result = read(src)
     out = Path(out_dir or paths.PROCESSED) / OUT_FILE
-    written = write_outputs(result, out, [src], CITATION, "THREEP", "analysis.sources.threep",
+    written = write_outputs(result, out, [src], provenance.citation(SOURCE), "THREEP",
+                            "analysis.sources.threep",
                             render_report(result, "3P index: reader report"))
     return result, written

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import paths, schemas
+from analysis import paths, provenance, schemas
 from analysis.errors import InputError
 from analysis.sources.indicators import (
     SourceResult,
@@ -38,16 +38,6 @@ TIERS = {
     "tier 3": (3.0, "Tier 3"), "3": (3.0, "Tier 3"),
     "na": (np.nan, "not ranked"), "": (np.nan, "not ranked"),
     "special case": (np.nan, "not ranked"), "not ranked": (np.nan, "not ranked"),
-}
-CITATION = {
-    "producer": "US Department of State, Trafficking in Persons Reports (public domain), as "
-                "coded by J. Kelley and A. Heiss",
-    "title": "US TIP Report tier placements by report year",
-    "citation": "Kelley, J. G. (2017), Scorecard Diplomacy, Cambridge University Press; "
-                "replication data by J. Kelley and A. Heiss",
-    "licence": "TIP Reports: public domain; replication material: MIT",
-    "caveat": "Tiers rate government effort against the US TVPA minimum standards; 'NA' means "
-              "not ranked or a special case. Tier 2.5 = Tier 2 Watch List (created 2004).",
 }
 
 
@@ -142,6 +132,7 @@ def regenerate(src: str | Path | list | None = None, out_dir: str | Path | None 
     files = _files(src or paths.shared_file(*SHARED_DIR))
     result = read(files)
     out = Path(out_dir or paths.PROCESSED) / OUT_FILE
-    written = write_outputs(result, out, files, CITATION, "TIP", "analysis.sources.tip",
+    written = write_outputs(result, out, files, provenance.citation(SOURCE), "TIP",
+                            "analysis.sources.tip",
                             render_report(result, "TIP tiers: reader report"))
     return result, written
