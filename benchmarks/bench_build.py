@@ -28,9 +28,8 @@ def main() -> None:
         figures = sorted(p.name for p in Path(out, "figures").glob("*.png"))
     if run.returncode:
         sys.exit(f"build failed:\n{run.stderr[-2000:]}")
-    # Kernel warnings can fall between a notebook's start and end lines: match them apart.
-    names = re.findall(r"\] (\S+\.ipynb) \.\.\.", run.stderr)
-    steps = dict(zip(names, re.findall(r"done in (\d+) s", run.stderr), strict=True))
+    # Notebooks run two at a time and finish out of order: read each one's own end line.
+    steps = dict(re.findall(r"\] (\S+\.ipynb) done in (\d+) s", run.stderr))
     result = {"machine": f"{platform.machine()}, {platform.python_version()}, 2 cores",
               "total_s": round(total, 1), "per_notebook_s": {k: int(v) for k, v in steps.items()},
               "figures": len(figures)}

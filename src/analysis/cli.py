@@ -1,4 +1,4 @@
-"""The command line: build the report notebooks, ingest new data; bad input exits with code 2."""
+"""The command line: build, ingest, derive, brief, gravity; bad input exits with code 2."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     derive.add_argument("paths", nargs="*", type=Path,
                         help="published file(s) or folder (default: the copy in ../shared/data)")
     derive.add_argument("--out", type=Path, help="output folder (default data/processed)")
+
+    from analysis import brief, gravity
+
+    brief.cli_configure(sub.add_parser(
+        "brief", help="write a brief for lawmakers: a country's gaps in victim-protection law "
+                      "and the states whose law already provides them"))
+    gravity.cli_configure(sub.add_parser(
+        "gravity", help="fit the gravity model on some years and predict others "
+                        "(coefficients.csv, predictions.csv)"))
     return parser
 
 
@@ -73,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
             return _ingest(args)
         if args.command == "derive":
             return _derive(args)
+        if args.command == "brief":
+            from analysis import brief
+
+            return brief.cli_run(args)
+        if args.command == "gravity":
+            from analysis import gravity
+
+            return gravity.cli_run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -342,3 +342,16 @@ def _load(path: str | Path | None, name: str, columns: list[str]) -> pd.DataFram
         raise InputError(str(path), f"columns {list(frame.columns)} differ from {columns}",
                          "regenerate the table", row=1)
     return frame
+
+
+def regenerate(src: str | Path | None = None, out: str | Path | None = None) -> list[Path]:
+    """Re-derive the treaty tables from the published folder (``python -m analysis derive``).
+
+    Args:
+        src: The ``treaty_dates`` folder (default: the copy in ``../shared/data``).
+        out: Output folder (default ``data/processed``).
+
+    Returns:
+        The files written.
+    """
+    return write(src, out)
