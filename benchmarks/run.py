@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_glotip.py", "bench_sensitivity.py", "bench_uncertainty.py", "bench_ingest.py",
-           "bench_build.py"]
+           "bench_gravity.py", "bench_inference.py", "bench_build.py"]
 
 
 def main() -> int:
