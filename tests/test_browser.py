@@ -1,4 +1,4 @@
-"""End to end in a real browser: JupyterLab on 127.0.0.1, a report notebook run in headless Chromium."""
+"""End to end in a real browser: JupyterLab on 127.0.0.1 runs a report notebook in Chromium."""
 
 import json
 import os
@@ -43,7 +43,8 @@ def lab(tmp_path):
          f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
          "--LabApp.expose_app_in_browser=True",
          *(["--allow-root"] if os.geteuid() == 0 else [])],
-        stdout=log, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "JUPYTER_NO_CONFIG": "1"})
+        stdout=log, stderr=subprocess.STDOUT, cwd=root,
+        env={**os.environ, "JUPYTER_NO_CONFIG": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{url}/api/status?token={token}", proc, tmp_path / "jupyterlab.log")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis import countries, paths, protection
 from analysis.errors import InputError
+from analysis.i18n import LANGS
 
 TRANSLATIONS_FILE = paths.PROTECTION / "provisions_ja.csv"
 PRACTICE_FILE = paths.PROTECTION / "practice"
@@ -25,7 +26,6 @@ TRANSLATION_COLUMNS = ["key", "kind", "en", "ja", "basis", "status"]
 #: or semi-official Japanese text named in ``basis``; unverified: the project's translation,
 #: not anchored; plain: ordinary wording with no legal term in it.
 TRANSLATION_STATUS = ("official", "anchored", "unverified", "plain")
-LANGS = ("en", "ja")
 MAX_MODELS = 5
 #: High and medium confidence citations are offered before low ones.
 CONFIDENCE_RANK = {"high": 0, "medium": 0, "low": 1}

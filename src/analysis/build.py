@@ -33,7 +33,7 @@ def notebooks(only: list[str] | None = None, folder: Path | None = None) -> list
 
 def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path | None = None,
         timeout: int = 900, log=None, source: str | None = None, jobs: int = JOBS,
-        folder: Path | None = None) -> int:
+        folder: Path | None = None, preset: str = "screen", lang: str = "en") -> int:
     """Execute the report notebooks, printing progress; name every failure.
 
     The notebooks are independent (each reads only the data folder), so up to ``jobs`` run
@@ -50,6 +50,9 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
         source: Source to show (``SOURCE``); None: the notebooks' rule, announced here.
         jobs: Notebooks run at once (1: one after another).
         folder: Where the notebooks are (default ``notebooks/``).
+        preset: Figure size (``PRESET``): ``screen``, ``single`` (89 mm) or ``double``
+            (183 mm), see :mod:`analysis.figures.presets`.
+        lang: Language of the figures (``LANG``): ``en`` or ``ja``.
 
     Returns:
         0 when every notebook ran, 1 when one failed (the message names cell and error).
@@ -59,6 +62,7 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
             absent from it (before any notebook starts).
     """
     log = log or sys.stderr
+    check_style(preset, lang)
     out = Path(out or paths.REPORTS).resolve()
     settings = Settings.from_params(data_dir, out / "figures", source)
     todo = notebooks(only, folder)
@@ -70,7 +74,8 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
     settings.figures_dir.mkdir(parents=True, exist_ok=True)
     executed.mkdir(parents=True, exist_ok=True)
     params = {"DATA_DIR": str(settings.data_dir) if data_dir else None,
-              "FIGURES_DIR": str(settings.figures_dir), "SOURCE": shown}
+              "FIGURES_DIR": str(settings.figures_dir), "SOURCE": shown, "PRESET": preset,
+              "LANG": lang}
     tasks = [(nb, executed, params, timeout) for nb in todo]
     start = time.time()
     workers = max(1, min(jobs, len(todo)))
@@ -202,6 +207,23 @@ def _outcome(task: tuple, returncode: int, seconds: float) -> dict:
             "executed": str(executed / nb.name)}
 
 
+def check_style(preset: str, lang: str) -> None:
+    """Refuse an unknown preset or language before any notebook starts.
+
+    Raises:
+        InputError: The preset or language is not one the figures know.
+    """
+    from analysis.figures.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise InputError("--preset", f"unknown preset {preset!r}",
+                         f"use one of {', '.join(PRESETS)}")
+    from analysis.i18n import LANGS
+
+    if lang not in LANGS:
+        raise InputError("--lang", f"unknown language {lang!r}", f"use one of {', '.join(LANGS)}")
+
+
 def execute(nb: Path, executed: Path, params: dict, timeout: int) -> dict:
     """Execute one notebook with papermill (what a worker process does).
 
@@ -215,7 +237,9 @@ def execute(nb: Path, executed: Path, params: dict, timeout: int) -> dict:
 
     start = time.perf_counter()
     declared = pm.inspect_notebook(str(nb))
-    passed = {k: v for k, v in params.items() if k in declared or k != "SOURCE"}
+    # A notebook gets only the optional parameters it declares (02 shows no flows).
+    optional = ("SOURCE", "PRESET", "LANG")
+    passed = {k: v for k, v in params.items() if k in declared or k not in optional}
     try:
         pm.execute_notebook(str(nb), str(executed / nb.name), parameters=passed,
                             cwd=str(nb.parent), kernel_name="python3",

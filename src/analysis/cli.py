@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=2,
                        help="notebooks run at once, each in its own kernel (default 2)")
     build.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    build.add_argument("--preset", default="screen", choices=("screen", "single", "double"),
+                       help="figure size: screen (default), single (89 mm column) or double "
+                            "(183 mm); smallest text >= 6 pt at print size")
+    build.add_argument("--lang", default="en", choices=("en", "ja"),
+                       help="language of titles, labels, legends and country names")
 
     ingest = sub.add_parser("ingest", help="validate and load a data file into a data folder")
     ingest.add_argument("source", choices=_ingest_names())
@@ -127,7 +132,7 @@ def _build(args) -> int:
     data_dir = args.data_dir.expanduser().resolve() if args.data_dir else None
     out = args.out.expanduser().resolve() if args.out else None
     return build.run(only=args.only, data_dir=data_dir, out=out, timeout=args.timeout,
-                     source=args.source, jobs=args.jobs)
+                     source=args.source, jobs=args.jobs, preset=args.preset, lang=args.lang)
 
 
 def _derive(args) -> int:
