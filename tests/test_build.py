@@ -128,3 +128,31 @@ def test_a_failing_notebook_in_parallel_is_named_and_the_other_finishes(tmp_path
             "ValueError: stale sentence") in text
     assert "[2/2] 02-fine.ipynb done in" in text
     assert "source shown" not in text  # neither notebook shows flows (no SOURCE parameter)
+
+
+def test_an_unknown_preset_or_language_is_refused_before_any_notebook(tmp_path):
+    from analysis.errors import InputError
+
+    with pytest.raises(InputError, match="unknown preset 'poster'"):
+        build.run(out=tmp_path, preset="poster")
+    with pytest.raises(InputError, match="unknown language 'fr'"):
+        build.run(out=tmp_path, lang="fr")
+    assert not (tmp_path / "notebooks").exists()
+
+
+@pytest.mark.notebooks
+def test_preset_and_language_reach_only_the_notebooks_that_declare_them(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    show = ("import json, pathlib\n"
+            "pathlib.Path(FIGURES_DIR, '{me}.json').write_text(json.dumps("
+            "{{'PRESET': globals().get('PRESET', '-'), 'LANG': globals().get('LANG', '-')}}))")
+    notebook(nbs / "01-a.ipynb", "DATA_DIR = None\nFIGURES_DIR = None\nPRESET = 'screen'\n"
+             "LANG = 'en'", show.format(me="01"))
+    notebook(nbs / "02-b.ipynb", "DATA_DIR = None\nFIGURES_DIR = None", show.format(me="02"))
+    out = tmp_path / "out"
+    assert build.run(out=out, folder=nbs, log=io.StringIO(), timeout=120, preset="double",
+                     lang="ja") == 0
+    assert json.loads((out / "figures" / "01.json").read_text()) == {"PRESET": "double",
+                                                                     "LANG": "ja"}
+    assert json.loads((out / "figures" / "02.json").read_text()) == {"PRESET": "-", "LANG": "-"}
