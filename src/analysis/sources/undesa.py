@@ -11,7 +11,7 @@ import pandera.pandas as pa
 
 from analysis import paths, schemas
 from analysis.errors import InputError
-from analysis.sources.wdi import (
+from analysis.sources.derived import (
     Derived,
     collect,
     load_derived,
