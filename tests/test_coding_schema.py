@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from analysis import protection
+from analysis import paths, protection
 from analysis.errors import InputError
 
 CODEBOOK = protection.load_codebook()
@@ -106,3 +106,21 @@ def test_missing_entities_are_named(tmp_path):
     coding = protection.load_coding(_minimal(tmp_path), codebook=CODEBOOK)
     missing = protection.missing_entities(coding)
     assert "JPN" not in missing and missing[:2] == ["EU", "AUT"] and len(missing) == 45
+
+
+def test_eu_floor_follows_the_codebook_rules_for_shall_consider_and_entitled():
+    import yaml
+
+    book = yaml.safe_load((paths.PROTECTION / "codebook.yml").read_text())
+    rules = book["eu_floor_rules"]
+    assert {"shall_consider", "entitled", "measures_such_as", "means_test",
+            "length_left_open"} <= set(rules)
+    scores = protection.as_of(protection.load_coding(), 2024).loc["EU"]
+    # Each rule names the cell it decides: the coding must agree with it.
+    for rule, (cell, score) in {"shall_consider": ("residence_cooperation", 2),
+                                "entitled": ("non_punishment", 1),
+                                "measures_such_as": ("shelter", 2),
+                                "means_test": ("free_legal_aid", 2),
+                                "length_left_open": ("reflection_period", 1)}.items():
+        assert f"{cell} = {score}" in " ".join(rules[rule].split()), rule
+        assert scores[cell] == score, (rule, cell)
