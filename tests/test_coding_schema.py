@@ -124,3 +124,15 @@ def test_eu_floor_follows_the_codebook_rules_for_shall_consider_and_entitled():
                                 "length_left_open": ("reflection_period", 1)}.items():
         assert f"{cell} = {score}" in " ".join(rules[rule].split()), rule
         assert scores[cell] == score, (rule, cell)
+
+
+def test_a_repealed_citation_is_replaced_from_the_day_the_new_act_took_effect():
+    # Issue 10's example: PCC(S)A 2000 s 130 became Sentencing Act 2020 s 133 on 1 Dec 2020.
+    coding = protection.load_coding()
+    basis = protection.as_of
+    before = basis(coding, pd.Timestamp("2020-11-30"), value="legal_basis").at[
+        "GBR", "compensation_offender"]
+    after = basis(coding, pd.Timestamp("2020-12-01"), value="legal_basis").at[
+        "GBR", "compensation_offender"]
+    assert "2000" in before and "s 130" in before
+    assert "Sentencing Act 2020" in after and "s 133" in after
