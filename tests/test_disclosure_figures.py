@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 
 from analysis import routes  # noqa: E402
 from analysis.errors import InputError  # noqa: E402
-from analysis.figures import GROUP_COLOURS  # noqa: E402
+from analysis.figures import GROUP_COLOURS, GROUP_STYLES  # noqa: E402
 from analysis.figures import routes as route_figures  # noqa: E402
 from analysis.sources import registry  # noqa: E402
 
@@ -61,7 +61,11 @@ def test_route_colour_follows_iso3_membership_not_the_route_name():
     for dests, group in ((("JPN",), "Japan"), (("DEU", "GBR"), "Europe (EU27, UK, EFTA)")):
         fig = route_figures.routes_over_time(*_series("Route A", dests), "glotip")
         line = fig.axes[0].lines[0]
-        assert matplotlib.colors.to_hex(line.get_color()) == GROUP_COLOURS[group]
+        assert matplotlib.colors.to_hex(line.get_color()) == GROUP_COLOURS[group].lower()
+        # and the group's own dash and marker, so the route does not rely on colour alone
+        dash, marker = GROUP_STYLES[group]
+        assert line.get_marker() == marker
+        assert line.get_linestyle() == ("-" if dash == "-" else "--")
         plt.close(fig)
 
 

@@ -6,7 +6,19 @@ import numpy as np
 import pandas as pd
 
 from analysis import countries, geo
-from analysis.figures import GROUP_COLOURS, use_style
+from analysis.figures import (
+    GROUP_COLOURS,
+    GROUP_STYLES,
+    country,
+    figsize,
+    group,
+    localised,
+    palette,
+    source_texts,
+    text,
+    use_style,
+    wrap,
+)
 from analysis.flows import CENSOR_THRESHOLD
 from analysis.sources import registry
 
@@ -18,25 +30,30 @@ LAND = "#e6e6e6"
 WIDTH_PER_SQRT = 5.0 / np.sqrt(1000)
 
 
-def _wrap(text: str, width: int = 160) -> str:
-    import textwrap
+def _wrap(note: str, width: int = 160) -> str:
+    """Wrap a note (English or Japanese) to ``width`` half-width cells."""
+    return wrap(note, width)
 
-    return textwrap.fill(text, width)
 
-
-def subtitle(source: str) -> str:
+def subtitle(source: str, lang: str = "en") -> str:
     """Return the line under a figure's title: which source it shows and what it counts.
 
     Raises:
         analysis.errors.InputError: The source is not registered.
     """
-    record = registry.get(source)
-    return f"{record.note} Counts: {record.unit}."
+    unit, _, note = source_texts(source, lang)
+    return f"{note} " + localised("subtitle.counts", lang, f"Counts: {unit}.", unit=unit)
 
 
-def _headline(fig, source: str) -> None:
+def _headline(fig, source: str, lang: str = "en") -> None:
     """Print the source line at the top left of a figure (every figure names its source)."""
-    fig.suptitle(subtitle(source), x=0.01, ha="left", fontsize=8, color="#333333")
+    fig.suptitle(subtitle(source, lang), x=0.01, ha="left", fontsize=8, color="#333333")
+
+
+def route_name(route: str, lang: str = "en") -> str:
+    """Return a route's display name (``analysis.routes.ROUTES`` keys) in ``lang``."""
+    keys = {"Southeast Asia -> Japan": "route.japan", "Southeast Asia -> Europe": "route.europe"}
+    return localised(keys.get(route, ""), lang, route)
 
 
 def drawable(table: pd.DataFrame, threshold: int = CENSOR_THRESHOLD):
@@ -61,6 +78,8 @@ def _basemap(ax, lon0: float, origins) -> None:
     world[~is_origin].plot(ax=ax, color=LAND, edgecolor="white", linewidth=0.2)
     world[is_origin].plot(ax=ax, color=ORIGIN_FILL, edgecolor="white", linewidth=0.2)
     ax.set_axis_off()
+    # "datalim", not the default "box": a box shrunk to the map's aspect after the layout
+    # moved the title above the page and the legend below it (the clipped PDFs of issue 9).
     ax.set_aspect("equal")
 
 
@@ -81,15 +100,17 @@ def _draw_lines(ax, flows: pd.DataFrame, lon0: float) -> int:
     return len(lines)
 
 
-def _legend(ax, groups: list[str], censored: bool, examples=(10, 100, 1000)) -> None:
+def _legend(ax, groups: list[str], censored: bool, examples=(10, 100, 1000),
+            lang: str = "en") -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=GROUP_COLOURS[g], linewidth=3, label=g) for g in groups]
+    handles = [Line2D([], [], color=GROUP_COLOURS[g], linewidth=3, label=group(g, lang))
+               for g in groups]
     handles += [Line2D([], [], color="#555555", linewidth=float(line_width(v)),
-                       label=f"{v:,} victims") for v in examples]
+                       label=text("legend.victims", lang, n=f"{v:,}")) for v in examples]
     if censored:
         handles.append(Line2D([], [], color="#555555", linewidth=1.5, linestyle=(0, (3, 1.5)),
-                              label="includes censored (<5) values;\nwidth = lower bound"))
+                              label=text("legend.censored", lang)))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.05), fontsize=7.5,
               ncol=4, frameon=False)
 
@@ -108,7 +129,7 @@ def _extent(ax, lon0: float) -> None:
 
 def flow_map(flows: pd.DataFrame, title: str, source: str, lon0: float = geo.DEFAULT_LON0,
              origins=countries.SOUTHEAST_ASIA, ax=None, legend: bool = True,
-             subtitle: bool = True) -> tuple:
+             subtitle: bool = True, lang: str = "en") -> tuple:
     """Map flows of victims as great-circle lines, width by count.
 
     The source's registry record gives the threshold (flows under it are not drawn: 5
@@ -124,18 +145,22 @@ def flow_map(flows: pd.DataFrame, title: str, source: str, lon0: float = geo.DEF
         ax: Axes to draw on (a new figure when None).
         legend: Draw the legend (below the map, so it hides no land).
         subtitle: Print the caveat and source line under the title.
+        lang: ``en`` or ``ja`` for every text but ``title`` (the caller's).
 
     Returns:
         (figure, summary dict with flows drawn, and for aggregates those not drawn).
     """
     record = registry.get(source)
-    threshold, caveat = record.threshold, record.caveat
+    _, caveat, source_line = source_texts(source, lang)
+    threshold = record.threshold
     hide_sums = record.kind == "case"
     import matplotlib.pyplot as plt
 
-    use_style()
+    use_style(lang)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(11, 6.0))
+        # "compressed": the constrained layout that knows the map keeps its aspect (plain
+        # constrained layout left the title above the page and the legend below it).
+        fig, ax = plt.subplots(figsize=figsize(11, 6.0), layout="compressed")
     else:
         fig = ax.figure
     draw, hidden = drawable(flows, threshold)
@@ -145,30 +170,30 @@ def flow_map(flows: pd.DataFrame, title: str, source: str, lon0: float = geo.DEF
     lines = 0
     if subtitle:
         width = int(fig.get_figwidth() * 15)  # characters of 7.5 pt text across the figure
-        text = _wrap(f"{caveat} {record.note}", width)
-        lines = text.count("\n") + 1
-        ax.text(0.0, 1.005, text, transform=ax.transAxes, fontsize=7.5, va="bottom",
+        sub = _wrap(f"{caveat} {source_line}", width)
+        lines = sub.count("\n") + 1
+        ax.text(0.0, 1.005, sub, transform=ax.transAxes, fontsize=7.5, va="bottom",
                 color="#333333")
     ax.set_title(title, loc="left", pad=6 + 10 * lines)  # room for the subtitle's lines
     summary = {"drawn": n, "not_drawn": len(hidden),
                "not_drawn_low": int(hidden.value_low.sum()),
                "not_drawn_high": int(hidden.value_high.sum())}
-    note = (f"{n} flows of at least {threshold} drawn; {len(hidden)} smaller or "
-            f"uncertain flows ({summary['not_drawn_low']:,}-{summary['not_drawn_high']:,} "
-            f"victims) not drawn.")
+    note = text("map.drawn", lang, n=n, threshold=threshold, hidden=len(hidden),
+                low=f"{summary['not_drawn_low']:,}", high=f"{summary['not_drawn_high']:,}")
     if hide_sums:  # case records: a sum, even a count, of hidden flows says something of them
-        note = f"{n} flows of at least {threshold} drawn; smaller flows not drawn."
+        note = text("map.drawn_cases", lang, n=n, threshold=threshold)
         summary = {"drawn": n}
     ax.text(0.0, -0.01, note, transform=ax.transAxes, fontsize=7.5, va="top", color="#333333")
     if legend:
         groups = [g for g in GROUP_COLOURS if g in set(draw.destination.map(
             countries.destination_group))]
-        _legend(ax, groups, censored=bool((draw.value_low < draw.value_high).any()))
+        _legend(ax, groups, censored=bool((draw.value_low < draw.value_high).any()), lang=lang)
     return fig, summary
 
 
 def flow_map_periods(by_period: dict[str, pd.DataFrame], source: str,
-                     lon0: float = geo.DEFAULT_LON0, origins=countries.SOUTHEAST_ASIA):
+                     lon0: float = geo.DEFAULT_LON0, origins=countries.SOUTHEAST_ASIA,
+                     lang: str = "en"):
     """Small multiples: one flow map per period.
 
     Args:
@@ -177,26 +202,29 @@ def flow_map_periods(by_period: dict[str, pd.DataFrame], source: str,
         source: Registered source id (caveat, source line and threshold).
         lon0: Central meridian.
         origins: Origin countries to shade.
+        lang: ``en`` or ``ja``.
 
     Returns:
         (figure, one summary dict per period).
     """
     import matplotlib.pyplot as plt
 
-    use_style()
-    fig, axes = plt.subplots(len(by_period), 1, figsize=(9, 4.3 * len(by_period)))
+    use_style(lang)
+    fig, axes = plt.subplots(len(by_period), 1, figsize=figsize(9, 4.3 * len(by_period)))
     axes = np.atleast_1d(axes)
     summaries = []
     for ax, (label, pairs) in zip(axes, by_period.items(), strict=True):
         _, s = flow_map(pairs, label, source, lon0, origins, ax=ax, legend=(ax is axes[-1]),
-                        subtitle=(ax is axes[0]))
+                        subtitle=(ax is axes[0]), lang=lang)
         summaries.append({"period": label, **s})
-    fig.suptitle(f"Victims from Southeast Asia by period ({registry.get(source).unit})",
-                 x=0.01, ha="left", fontweight="bold")
+    unit = source_texts(source, lang)[0]
+    fig.suptitle(f"{text('map.periods_title', lang)} ({unit})", x=0.01, ha="left",
+                 fontweight="bold")
     return fig, summaries
 
 
-def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame, source: str):
+def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame, source: str,
+                     lang: str = "en"):
     """Size of the Japan and Europe routes by year, with the censoring band and reporters.
 
     Args:
@@ -207,30 +235,32 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame, source: str)
             reported any citizenship data that year (see
             :func:`analysis.flows.reporting_universe`), victims from these origins or not.
         source: Registered source id (unit, caveat and source line).
+        lang: ``en`` or ``ja``.
 
     Returns:
         The figure.
     """
-    record = registry.get(source)
-    unit, caveat = record.unit, record.caveat
+    unit, caveat, _ = source_texts(source, lang)
     import matplotlib.pyplot as plt
 
-    use_style()
+    use_style(lang)
     routes = list(dict.fromkeys(series.route))
-    fig, axes = plt.subplots(2, len(routes), figsize=(10, 5.4), sharex=True,
+    fig, axes = plt.subplots(2, len(routes), figsize=figsize(10, 5.4), sharex=True,
                              gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
     years = range(int(series.year.min()), int(series.year.max()) + 1)
     for j, route in enumerate(routes):
-        group = series.loc[series.route == route, "group"].iloc[0]
-        colour = GROUP_COLOURS.get(group, GROUP_COLOURS["Other"])
+        group_ = series.loc[series.route == route, "group"].iloc[0]
+        colour = GROUP_COLOURS.get(group_, GROUP_COLOURS["Other"])
+        # Each route keeps its group's dash and marker too: no line relies on colour alone.
+        dash, marker = GROUP_STYLES.get(group_, GROUP_STYLES["Other"])
         s = series[series.route == route].set_index("year").reindex(years)
         ax = axes[0, j]
         ax.fill_between(s.index, s.value_low, s.value_high, color=colour, alpha=0.25,
-                        linewidth=0, label="censoring band (<5 cells as 1-4)")
-        ax.plot(s.index, s.value_low, color=colour, marker="o", markersize=3.5, linewidth=1.6,
-                label="lower bound")
+                        linewidth=0, label=text("legend.band", lang))
+        ax.plot(s.index, s.value_low, color=colour, marker=marker, markersize=3.5,
+                linewidth=1.6, linestyle=dash, label=text("legend.lower", lang))
         ax.plot(s.index, s.value_high, color=colour, linewidth=0.8, linestyle=":",
-                label="upper bound")
+                label=text("legend.upper", lang))
         hidden = s["suppressed"].fillna(False).astype(bool) if "suppressed" in s else \
             pd.Series(False, index=s.index)
         for y in years:
@@ -239,7 +269,7 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame, source: str)
                            hatch="///", linewidth=0, zorder=0)
             elif np.isnan(s.at[y, "value_low"]):
                 ax.axvspan(y - 0.5, y + 0.5, color="#f2f2f2", zorder=0)
-        ax.set_title(route, loc="left")
+        ax.set_title(route_name(route, lang), loc="left")
         ax.set_ylabel(unit if j == 0 else "")
         ax.set_ylim(0, max(1.0, np.nanmax(s.value_high.to_numpy(dtype=float), initial=0) * 1.08))
         ax.set_xlim(years.start - 0.6, years.stop - 0.4)
@@ -250,26 +280,24 @@ def routes_over_time(series: pd.DataFrame, reporters: pd.DataFrame, source: str)
             ax.legend(handles, labels, loc="upper left", fontsize=7.5)
         r = reporters[reporters.route == route].set_index("year").reindex(years).fillna(0)
         axes[1, j].bar(r.index, r.n, color=colour, alpha=0.6, width=0.7)
-        axes[1, j].set_ylabel("countries\nreporting" if j == 0 else "")
+        axes[1, j].set_ylabel(text("axis.reporting", lang) if j == 0 else "")
         axes[1, j].yaxis.get_major_locator().set_params(integer=True)
         if len(years) <= 8:  # MaxNLocator falls back to fractions on very short spans
             axes[1, j].set_xticks(list(years))
         else:
             axes[1, j].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     for ax in axes[1]:
-        ax.set_xlabel("year of detection")
+        ax.set_xlabel(text("axis.year_of_detection", lang))
     # supxlabel, unlike fig.text, gets room from the constrained layout.
-    hatch = ("Hatched years: not shown, to protect small groups of cases. "
+    hatch = (text("over_time.hatched", lang) + " "
              if "suppressed" in series and series["suppressed"].any() else "")
-    fig.supxlabel(_wrap("Grey years: no victims from these origins in the data. Bottom: "
-                        "destination countries of the route that reported any victims by "
-                        "citizenship that year. " + hatch + caveat),
+    fig.supxlabel(_wrap(text("over_time.note", lang) + " " + hatch + caveat),
                   fontsize=7.5, x=0.01, ha="left", color="#333333")
-    _headline(fig, source)
+    _headline(fig, source, lang)
     return fig
 
 
-def origin_mix(mix: pd.DataFrame, source: str):
+def origin_mix(mix: pd.DataFrame, source: str, lang: str = "en"):
     """Horizontal stacked bars: each route's victims by Southeast Asian origin.
 
     Args:
@@ -277,25 +305,26 @@ def origin_mix(mix: pd.DataFrame, source: str):
             route_total (NaN when suppressed); see :func:`analysis.routes.protect_mix`.
             Hidden cells are absent, so a bar may not reach 100%.
         source: Registered source id (unit and source line).
+        lang: ``en`` or ``ja``.
 
     Returns:
         The figure.
     """
-    unit = registry.get(source).unit
+    unit = source_texts(source, lang)[0]
     import matplotlib.pyplot as plt
 
-    use_style()
+    use_style(lang)
     routes = list(dict.fromkeys(mix.route))
     order = (mix.groupby("origin").value_low.sum().sort_values(ascending=False).index.tolist())
-    cmap = plt.get_cmap("tab10")
-    colours = {o: cmap(i % 10) for i, o in enumerate(order)}
-    fig, ax = plt.subplots(figsize=(10, 1.0 + 0.9 * len(routes)))
+    colours = palette.origin_colours(order)
+    # Room for the legend's rows below the bars (the constrained layout gives it).
+    fig, ax = plt.subplots(figsize=figsize(10, 1.6 + 0.9 * len(routes)))
     for i, route in enumerate(routes):
         sub = mix[mix.route == route].set_index("origin").reindex(order)
         total = mix.loc[mix.route == route, "route_total"].iloc[0]
         sub = sub.drop(columns="route_total").fillna(0)
         if not total or np.isnan(total):
-            ax.text(0.01, i, "route total suppressed (small counts)", va="center", fontsize=8)
+            ax.text(0.01, i, text("mix.suppressed", lang), va="center", fontsize=8)
             continue
         left = 0.0
         for origin, row in sub.iterrows():
@@ -303,32 +332,35 @@ def origin_mix(mix: pd.DataFrame, source: str):
                 continue
             share = row.value_low / total
             ax.barh(i, share, left=left, color=colours[origin], edgecolor="white",
-                    label=countries.name(origin) if i == 0 or origin not in
+                    label=country(origin, lang) if i == 0 or origin not in
                     set(mix[mix.route == routes[0]].origin) else None)
             if share >= 0.06:
-                ax.text(left + share / 2, i, f"{countries.name(origin)}\n{share:.0%}",
+                ax.text(left + share / 2, i, f"{country(origin, lang)}\n{share:.0%}",
                         ha="center", va="center", fontsize=7.5, color="white")
             left += share
         shown_high = int(sub.value_high.sum() + total - sub.value_low.sum())
         label = f"{int(total):,}" if shown_high == total else f"{int(total):,}-{shown_high:,}"
         ax.text(1.01, i, label, va="center", fontsize=8)
-    ax.set_yticks(range(len(routes)), routes)
+    ax.set_yticks(range(len(routes)), [route_name(r, lang) for r in routes])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel(f"share of {unit} (lower bounds); right: total (interval)")
+    ax.set_xlabel(text("mix.axis", lang, unit=unit))
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=True))
     if uniq:  # every route total withheld: no bars, nothing to explain
-        ax.legend(uniq.values(), uniq.keys(), ncol=min(6, len(uniq)), loc="upper center",
-                  bbox_to_anchor=(0.5, -0.35 if len(routes) < 3 else -0.22), fontsize=8)
-    ax.set_title("Origin mix of each route", loc="left")
-    _headline(fig, source)
+        # A figure legend "outside" gets its rows from the constrained layout; an axes
+        # legend anchored below the axes cut its second row off the page (issue 9).
+        fig.legend(uniq.values(), uniq.keys(), ncol=min(6, len(uniq)),
+                   loc="outside lower center", fontsize=8, frameon=False)
+    ax.set_title(text("mix.title", lang), loc="left")
+    _headline(fig, source, lang)
     return fig
 
 
 def top_destinations(table: pd.DataFrame, source: str, highlight=("JPN",), n: int = 15,
-                     title: str = "Largest destinations of Southeast Asian victims"):
+                     title: str = "Largest destinations of Southeast Asian victims",
+                     lang: str = "en"):
     """Bar chart of the largest destinations of Southeast Asian victims, with intervals.
 
     Args:
@@ -337,38 +369,38 @@ def top_destinations(table: pd.DataFrame, source: str, highlight=("JPN",), n: in
         highlight: Destinations drawn in their group colour with a bold label.
         n: How many destinations.
         title: Axes title (say the period).
+        lang: ``en`` or ``ja`` for every text but ``title`` (the caller's).
 
     Returns:
         The figure.
     """
-    record = registry.get(source)
-    unit, caveat = record.unit, record.caveat
+    unit, caveat, _ = source_texts(source, lang)
     import matplotlib.pyplot as plt
 
-    use_style()
+    use_style(lang)
     top = table.sort_values(["value_low", "value_high"], ascending=False).head(n)
     if not set(highlight) & set(top.destination):
         top = pd.concat([top, table[table.destination.isin(highlight)]])
     top = top.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(top) + 1.4))
+    fig, ax = plt.subplots(figsize=figsize(8, 0.32 * len(top) + 1.4))
     groups = top.destination.map(countries.destination_group)
     colours = [GROUP_COLOURS.get(g, GROUP_COLOURS["Other"]) for g in groups]
     y = np.arange(len(top))
     ax.barh(y, top.value_low, color=colours)
     ax.errorbar(top.value_high, y, xerr=[top.value_high - top.value_low, 0 * y], fmt="none",
                 ecolor="#333333", elinewidth=0.8, capsize=2)
-    labels = [countries.name(d) for d in top.destination]
+    labels = [country(d, lang) for d in top.destination]
     ax.set_yticks(y, labels)
     for tick, d in zip(ax.get_yticklabels(), top.destination, strict=True):
         if d in highlight:
             tick.set_fontweight("bold")
-    ax.set_xlabel(f"{unit} from Southeast Asia (bar: lower bound; whisker: upper)")
+    ax.set_xlabel(text("dest.axis", lang, unit=unit))
     ax.set_title(title, loc="left")
     fig.supxlabel(_wrap(caveat, 120), fontsize=7, x=0.01, ha="left", color="#333333")
     from matplotlib.patches import Patch
 
     present = [g for g in GROUP_COLOURS if g in set(groups)]
-    ax.legend([Patch(color=GROUP_COLOURS[g]) for g in present], present, loc="lower right",
-              fontsize=7.5)
-    _headline(fig, source)
+    ax.legend([Patch(color=GROUP_COLOURS[g]) for g in present],
+              [group(g, lang) for g in present], loc="lower right", fontsize=7.5)
+    _headline(fig, source, lang)
     return fig
