@@ -83,9 +83,8 @@ def pdf_sizes_pt(pdf: Path) -> list[float]:
 def _run(args) -> dict:
     nb, out, preset, lang = args
     params = {"FIGURES_DIR": str(out / "figures"), "PRESET": preset, "LANG": lang,
-              **FAST.get(nb.name[:2], {})}
-    # 300 s a cell: the heaviest cell takes about a minute; a stalled widget cell (see the
-    # report on explore.routes_controls under nbclient) costs at most this long.
+              "EXPLORE": False, **FAST.get(nb.name[:2], {})}
+    # Widgets need a browser: headless runs skip them, as the build does (EXPLORE=False).
     return {"notebook": nb.name, **build.execute(nb, out / "notebooks", params, 300)}
 
 

@@ -75,7 +75,7 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
     executed.mkdir(parents=True, exist_ok=True)
     params = {"DATA_DIR": str(settings.data_dir) if data_dir else None,
               "FIGURES_DIR": str(settings.figures_dir), "SOURCE": shown, "PRESET": preset,
-              "LANG": lang}
+              "LANG": lang, "EXPLORE": False}
     tasks = [(nb, executed, params, timeout) for nb in todo]
     start = time.time()
     workers = max(1, min(jobs, len(todo)))
@@ -238,7 +238,7 @@ def execute(nb: Path, executed: Path, params: dict, timeout: int) -> dict:
     start = time.perf_counter()
     declared = pm.inspect_notebook(str(nb))
     # A notebook gets only the optional parameters it declares (02 shows no flows).
-    optional = ("SOURCE", "PRESET", "LANG")
+    optional = ("SOURCE", "PRESET", "LANG", "EXPLORE")
     passed = {k: v for k, v in params.items() if k in declared or k not in optional}
     try:
         pm.execute_notebook(str(nb), str(executed / nb.name), parameters=passed,

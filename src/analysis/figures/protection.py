@@ -435,8 +435,10 @@ def headline_intervals(table: pd.DataFrame, labels: dict[str, str], year: int,
     ax.axvline(0, color="#888888", lw=1)
     ax.set_ylim(-0.8, len(comps) * step - 1.2)
     draws = f"{n_draws:,} draws each, " if n_draws else ""
-    ax.set_title(f"Japan against the EU, 31 December {year}\n5th-95th percentile and median, "
-                 f"{draws}by kind of uncertainty", loc="left")
+    # Three short lines: the long y labels push the axes right, so a long line would leave
+    # the page at screen width.
+    ax.set_title(f"Japan against the EU, 31 December {year}\n5th-95th percentile and "
+                 f"median,\n{draws}by kind of uncertainty", loc="left")
     handles = [Line2D([], [], color=c, lw=2.5, marker="o", ms=5, label=lab)
                for c, lab in MODE_STYLE.values()]
     if worst:
