@@ -199,3 +199,14 @@ def test_write_text_is_atomic_and_0644(tmp_path):
     path = export.write_text(tmp_path / "a.txt", "one\n")
     assert path.read_text() == "one\n" and _modes(tmp_path) == {"a.txt": 0o644}
     assert np.isfinite(path.stat().st_size)
+
+
+def test_a_source_id_is_recorded_as_its_kind_with_the_source_named():
+    import pandas as pd
+
+    from analysis import disclosure
+
+    shown = pd.DataFrame({"value_low": [12, 40]})
+    record = disclosure.check_export(shown, "ctdc")
+    assert (record["kind"], record["source"], record["threshold"]) == ("case", "ctdc", 11)
+    assert disclosure.check_export(shown, "case")["kind"] == "case"

@@ -68,8 +68,9 @@ def test_sidecar_has_the_export_fields(written):
     assert meta["files"]["html"] == hashlib.sha256(html_file.read_bytes()).hexdigest()
     assert meta["inputs"]["flows.csv"] == hashlib.sha256(
         (paths.PROCESSED / "flows.csv").read_bytes()).hexdigest()
-    assert meta["disclosure"] == {"kind": "glotip", "threshold": 5, "override": False,
-                                  "checked": True, "cells": 3, "small_cells": 0}
+    assert meta["disclosure"] == {"kind": "aggregate", "source": "glotip", "threshold": 5,
+                                  "override": False, "checked": True, "cells": 3,
+                                  "small_cells": 0}
     assert meta["parameters"]["drawn"] == 3 and meta["parameters"]["not_drawn"] == 2
     assert meta["parameters"]["periods"] == "all"
 

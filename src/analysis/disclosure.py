@@ -526,6 +526,8 @@ def check_export(data: pd.DataFrame | None, kind: str, count: str | None = "valu
     k = threshold(kind)
     record: dict[str, Any] = {"kind": kind, "threshold": k, "override": bool(allow_small_cells),
                               "checked": True}
+    if kind in registry.SOURCES:  # a source id: record its kind, and the source beside it
+        record.update(kind=registry.get(kind).kind, source=kind)
     if data is None:
         if k > 0:
             raise InputError("export", f"no data given to check ({kind} data, k = {k})",
