@@ -27,8 +27,8 @@ def test_all_years_view_equals_the_static_map_pairs(table):
     expected = pairs[pairs.value_low >= 5].reset_index(drop=True)
     pd.testing.assert_frame_equal(view.pairs, expected)
     assert len(view.pairs) == 85  # what routes-map-all-years draws
-    assert view.record == {"kind": "glotip", "threshold": 5, "override": False,
-                           "checked": True, "cells": 85, "small_cells": 0}
+    assert view.record == {"kind": "aggregate", "source": "glotip", "threshold": 5,
+                           "override": False, "checked": True, "cells": 85, "small_cells": 0}
     assert view.withheld == []
 
 
