@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import countries, paths, protection
+from analysis import countries, paths, protection, provenance
 from analysis.errors import InputError
 from analysis.i18n import LANGS
 
@@ -742,7 +742,7 @@ def write(country: str, year: int | None = None, lang: str = "en",
                        "max_models": MAX_MODELS, "weights": "equal",
                        "rank_interval": {**SENSITIVITY, "function":
                                          "analysis.protection.sensitivity"}},
-        "code_version": _code_version(),
+        "code_version": provenance.code_version(),
         "notes": ("Scores compare law on the books, not its application. Low-confidence "
                   "citations are marked and not verified against the primary text. "
                   f"Gaps: {len(content.gaps)} of {content.provisions} provisions."),
@@ -754,28 +754,6 @@ def write(country: str, year: int | None = None, lang: str = "en",
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _code_version() -> str:
-    """Package version plus git commit (``-dirty`` when tracked files changed), as exports do.
-
-    The same rule as :func:`analysis.export.code_version`, kept here because importing
-    ``analysis.export`` pulls in the plotting and disclosure stack a text brief never uses.
-    """
-    import subprocess
-
-    import analysis
-
-    def git(*cmd: str) -> str:
-        try:
-            return subprocess.run(["git", "-C", str(paths.ROOT), *cmd], capture_output=True,
-                                  text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    sha = git("rev-parse", "--short", "HEAD")
-    dirty = git("status", "--porcelain", "--untracked-files=no")
-    return analysis.__version__ + (f"+{sha}" if sha else "") + ("-dirty" if dirty else "")
 
 
 def _write_all(out: Path, docs: dict[str, bytes]) -> list[Path]:

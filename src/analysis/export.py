@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-import analysis
-from analysis import i18n, paths, provenance
+from analysis import i18n, provenance
 from analysis.disclosure import SUPPRESSED, DisclosureError, check_export
 from analysis.errors import InputError
 from analysis.i18n import LANGS
+from analysis.provenance import code_version
 
 __all__ = ["FORMATS", "MODE", "DisclosureError", "code_version", "export_table", "save",
            "write_text"]
@@ -69,19 +68,6 @@ def write_text(path: str | Path, text: str) -> Path:
     with _Stage(path.parent) as stage:
         stage.add(path.name, lambda p: p.write_text(text, encoding="utf-8"))
         return stage.commit()[0]
-
-
-def code_version() -> str:
-    """Return the package version plus the git commit (and ``-dirty``) when available."""
-    try:
-        sha = subprocess.run(["git", "-C", str(paths.ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(paths.ROOT), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha, dirty = "", ""
-    return f"{analysis.__version__}" + (f"+{sha}" if sha else "") + ("-dirty" if dirty else "")
 
 
 def _sidecar(stage: _Stage, name: str, what: dict[str, Any], inputs, params, record,

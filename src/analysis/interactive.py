@@ -234,8 +234,6 @@ def write(pairs: pd.DataFrame, source: str, *, out_dir: str | Path, title: str,
     Returns:
         The HTML path and the sidecar path.
     """
-    from analysis.export import code_version
-
     drawn, _ = drawn_flows(pairs, source)
     record = disclosure.check_export(drawn, source, "value_low")
     page, summary = render(pairs, source, title=title, lon0=lon0, origins=origins, lang=lang)
@@ -245,7 +243,7 @@ def write(pairs: pd.DataFrame, source: str, *, out_dir: str | Path, title: str,
         "inputs": {Path(i).name: provenance.sha256(Path(i)) for i in inputs if Path(i).exists()},
         "parameters": {**(params or {}), "lang": lang, "lon0": lon0, **summary},
         "disclosure": record,
-        "code_version": code_version(),
+        "code_version": provenance.code_version(),
         "notes": notes,
     }
     sidecar = json.dumps(body, indent=2, sort_keys=True, default=str) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,23 @@ def verify_folder(folder: Path) -> dict[str, Any]:
     if unlisted:
         raise ValueError(f"{folder}: files without provenance: {unlisted}")
     return record
+
+
+def code_version() -> str:
+    """Return the package version plus the git commit (and ``-dirty``) when available.
+
+    Every export, brief and interactive page records it in its sidecar.
+    """
+    import analysis
+    from analysis import paths
+
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(paths.ROOT), *cmd], capture_output=True,
+                                  text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    sha = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return analysis.__version__ + (f"+{sha}" if sha else "") + ("-dirty" if dirty else "")
