@@ -64,7 +64,7 @@ def test_the_source_shown_follows_the_notebooks_rule_and_names_the_others(two_te
 
 
 def test_the_build_rule_is_the_notebooks_rule(two_templates):
-    from analysis import routes  # the notebooks' rule; build repeats it to stay light
+    from analysis import routes  # the notebooks call it as routes.pick_source
 
     table = pd.read_csv(two_templates / "flows.csv", keep_default_na=False)
     glotip = pd.concat([table, table.head(1).assign(source="glotip")])

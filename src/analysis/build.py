@@ -90,10 +90,9 @@ def run(only: list[str] | None = None, data_dir: Path | None = None, out: Path |
 def choose_source(settings: Settings) -> tuple[str, list[str]]:
     """Return the source the notebooks show and the other sources in the data folder.
 
-    The rule is that of :func:`analysis.routes.pick_source`, which notebook 01 applies
-    (a test keeps the two in step): the source asked for, else GLOTIP, else the source
-    with most rows. It is repeated here, not imported, so that checking the arguments
-    does not load the plotting stack before the workers start.
+    The rule is :func:`analysis.flows.pick_source`, the one the notebooks apply: the source
+    asked for, else GLOTIP, else the source with most rows. The checks here come first so
+    that a bad ``--source`` gets the registry's message and exits 2.
 
     Raises:
         InputError: The source asked for is not registered or not in the data folder.
@@ -117,7 +116,9 @@ def choose_source(settings: Settings) -> tuple[str, list[str]]:
     if not present:
         raise InputError(str(flows_file), "the flows table is empty",
                          "ingest a source into this data folder first")
-    shown = settings.source or ("glotip" if "glotip" in counts.index else str(counts.index[0]))
+    from analysis.flows import pick_source
+
+    shown = pick_source(table, settings.source)
     return shown, [s for s in present if s != shown]
 
 

@@ -156,3 +156,23 @@ def route_table(table: pd.DataFrame, top: int = 15) -> pd.DataFrame:
 def format_interval(low: int, high: int) -> str:
     """Format an interval of counts: ``123`` when exact, ``123-131`` when censored."""
     return f"{low:,}" if low == high else f"{low:,}-{high:,}"
+
+
+def pick_source(table: pd.DataFrame, source: str | None = None) -> str:
+    """Choose which source a notebook shows: the one asked for, else GLOTIP, else the largest.
+
+    Sources are never mixed in one figure: GLOTIP counts published detections, case
+    records count registered cases, and adding them would double count.
+
+    Raises:
+        ValueError: ``source`` is not in the table, or the table is empty.
+    """
+    present = table.source.value_counts()
+    if present.empty:
+        raise ValueError("the flows table is empty: ingest a source first")
+    if source:
+        if source not in present.index:
+            raise ValueError(f"source {source!r} not in the flows table; present: "
+                             f"{sorted(present.index)}")
+        return source
+    return "glotip" if "glotip" in present.index else str(present.index[0])

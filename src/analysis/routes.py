@@ -7,33 +7,17 @@ import pandas as pd
 
 from analysis import countries, disclosure
 from analysis.disclosure import WITHHELD, Fact
-from analysis.flows import format_interval, sum_bounds
+from analysis.flows import (
+    format_interval,
+    pick_source,  # noqa: F401 (notebooks call routes.pick_source)
+    sum_bounds,
+)
 
 #: The two routes the project is about, as destination sets.
 ROUTES = {
     "Southeast Asia -> Japan": ("JPN",),
     "Southeast Asia -> Europe": countries.EUROPE,
 }
-
-
-def pick_source(table: pd.DataFrame, source: str | None = None) -> str:
-    """Choose which source a notebook shows: the one asked for, else GLOTIP, else the largest.
-
-    Sources are never mixed in one figure: GLOTIP counts published detections, case
-    records count registered cases, and adding them would double count.
-
-    Raises:
-        ValueError: ``source`` is not in the table, or the table is empty.
-    """
-    present = table.source.value_counts()
-    if present.empty:
-        raise ValueError("the flows table is empty: ingest a source first")
-    if source:
-        if source not in present.index:
-            raise ValueError(f"source {source!r} not in the flows table; present: "
-                             f"{sorted(present.index)}")
-        return source
-    return "glotip" if "glotip" in present.index else str(present.index[0])
 
 
 def route_series(flows: pd.DataFrame, universe: pd.DataFrame,
